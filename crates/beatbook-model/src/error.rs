@@ -1,0 +1,223 @@
+//! Typed errors of the model. Every error has a stable code for programs and a message for
+//! people in Chinese (the default) and English.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The language a message is shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// 简体中文, the default.
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+/// What is wrong with one field's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum Problem {
+    /// The field must have a value.
+    Required,
+    /// The text is longer than allowed.
+    TooLong { max: usize },
+    /// A resident ID number that is not 18 characters of digits (and a final X).
+    IdNumberFormat,
+    /// A resident ID number whose region code is not a Chinese province.
+    IdNumberRegion,
+    /// A resident ID number whose birth date does not exist or lies in the future.
+    IdNumberBirthDate,
+    /// A resident ID number whose check digit (GB 11643-1999, MOD 11-2) is wrong.
+    IdNumberChecksum { expected: char },
+    /// Not a mainland mobile number (11 digits starting 13–19).
+    Phone,
+    /// A value outside the allowed set.
+    NotAllowed { value: String, allowed: Vec<String> },
+    /// A time too far in the future to be true.
+    FarFuture,
+    /// A time before another that it must follow.
+    BeforeStart,
+    /// A number outside its range.
+    OutOfRange { min: i64, max: i64 },
+    /// A coordinate off the globe.
+    Coordinate,
+}
+
+/// One field that failed validation. `field` is a path such as `members[2].id_number`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// Path of the field within the record's data.
+    pub field: String,
+    /// What is wrong with it.
+    pub problem: Problem,
+}
+
+impl FieldError {
+    /// A field error at `field`.
+    pub fn new(field: impl Into<String>, problem: Problem) -> Self {
+        FieldError {
+            field: field.into(),
+            problem,
+        }
+    }
+
+    /// A stable machine-readable code, e.g. `id_number_checksum`.
+    pub fn code(&self) -> &'static str {
+        match self.problem {
+            Problem::Required => "required",
+            Problem::TooLong { .. } => "too_long",
+            Problem::IdNumberFormat => "id_number_format",
+            Problem::IdNumberRegion => "id_number_region",
+            Problem::IdNumberBirthDate => "id_number_birth_date",
+            Problem::IdNumberChecksum { .. } => "id_number_checksum",
+            Problem::Phone => "phone",
+            Problem::NotAllowed { .. } => "not_allowed",
+            Problem::FarFuture => "far_future",
+            Problem::BeforeStart => "before_start",
+            Problem::OutOfRange { .. } => "out_of_range",
+            Problem::Coordinate => "coordinate",
+        }
+    }
+
+    /// The message for people, naming the field.
+    pub fn message(&self, lang: Lang) -> String {
+        let f = &self.field;
+        match (&self.problem, lang) {
+            (Problem::Required, Lang::Zh) => format!("{f}：必填"),
+            (Problem::Required, Lang::En) => format!("{f}: required"),
+            (Problem::TooLong { max }, Lang::Zh) => format!("{f}：不能超过 {max} 个字"),
+            (Problem::TooLong { max }, Lang::En) => {
+                format!("{f}: at most {max} characters")
+            }
+            (Problem::IdNumberFormat, Lang::Zh) => {
+                format!("{f}：身份证号应为 18 位，前 17 位为数字，末位为数字或 X")
+            }
+            (Problem::IdNumberFormat, Lang::En) => format!(
+                "{f}: an ID number has 18 characters: 17 digits, then a digit or X"
+            ),
+            (Problem::IdNumberRegion, Lang::Zh) => format!("{f}：身份证号的地区码不存在"),
+            (Problem::IdNumberRegion, Lang::En) => {
+                format!("{f}: the ID number's region code does not exist")
+            }
+            (Problem::IdNumberBirthDate, Lang::Zh) => {
+                format!("{f}：身份证号中的出生日期不存在")
+            }
+            (Problem::IdNumberBirthDate, Lang::En) => {
+                format!("{f}: the birth date in the ID number is not a real date")
+            }
+            (Problem::IdNumberChecksum { expected }, Lang::Zh) => {
+                format!("{f}：身份证号校验位错误（按前 17 位应为 {expected}），请核对")
+            }
+            (Problem::IdNumberChecksum { expected }, Lang::En) => format!(
+                "{f}: the ID number's check digit is wrong (the first 17 digits give {expected}); please check it"
+            ),
+            (Problem::Phone, Lang::Zh) => format!("{f}：手机号应为 11 位，以 13–19 开头"),
+            (Problem::Phone, Lang::En) => {
+                format!("{f}: a mobile number has 11 digits starting with 13–19")
+            }
+            (Problem::NotAllowed { value, allowed }, Lang::Zh) => {
+                format!("{f}：不支持“{value}”，可选：{}", allowed.join("、"))
+            }
+            (Problem::NotAllowed { value, allowed }, Lang::En) => {
+                format!("{f}: \"{value}\" is not allowed; choose one of {}", allowed.join(", "))
+            }
+            (Problem::FarFuture, Lang::Zh) => format!("{f}：时间不能晚于现在太多，请检查设备时钟"),
+            (Problem::FarFuture, Lang::En) => {
+                format!("{f}: the time is too far in the future; check the device clock")
+            }
+            (Problem::BeforeStart, Lang::Zh) => format!("{f}：不能早于开始时间"),
+            (Problem::BeforeStart, Lang::En) => format!("{f}: cannot be before the start"),
+            (Problem::OutOfRange { min, max }, Lang::Zh) => {
+                format!("{f}：应在 {min} 到 {max} 之间")
+            }
+            (Problem::OutOfRange { min, max }, Lang::En) => {
+                format!("{f}: must be between {min} and {max}")
+            }
+            (Problem::Coordinate, Lang::Zh) => format!("{f}：经纬度无效"),
+            (Problem::Coordinate, Lang::En) => format!("{f}: not a valid latitude/longitude"),
+        }
+    }
+}
+
+/// Every error the model can report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    /// One or more fields are invalid; nothing was changed.
+    #[error("{}", Self::join(.0, Lang::Zh))]
+    Invalid(Vec<FieldError>),
+    /// A status move the record's status machine does not allow.
+    #[error("{}", self.message(Lang::Zh))]
+    IllegalTransition {
+        kind: &'static str,
+        from: String,
+        to: String,
+    },
+    /// An edit tried to change what is fixed at creation (kind, scope, author, creation time).
+    #[error("{}", self.message(Lang::Zh))]
+    Immutable { field: &'static str },
+    /// A record kind name that does not exist.
+    #[error("{}", self.message(Lang::Zh))]
+    UnknownKind(String),
+    /// A record whose stored content does not match any kind's shape.
+    #[error("{}", self.message(Lang::Zh))]
+    Malformed(String),
+}
+
+impl ModelError {
+    fn join(errors: &[FieldError], lang: Lang) -> String {
+        let sep = if lang == Lang::Zh { "；" } else { "; " };
+        errors
+            .iter()
+            .map(|e| e.message(lang))
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ModelError::Invalid(_) => "invalid",
+            ModelError::IllegalTransition { .. } => "illegal_transition",
+            ModelError::Immutable { .. } => "immutable",
+            ModelError::UnknownKind(_) => "unknown_kind",
+            ModelError::Malformed(_) => "malformed",
+        }
+    }
+
+    /// The message for people in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (ModelError::Invalid(errors), _) => Self::join(errors, lang),
+            (ModelError::IllegalTransition { kind, from, to }, Lang::Zh) => {
+                format!("{kind} 不能从“{from}”变为“{to}”")
+            }
+            (ModelError::IllegalTransition { kind, from, to }, Lang::En) => {
+                format!("a {kind} cannot move from {from} to {to}")
+            }
+            (ModelError::Immutable { field }, Lang::Zh) => {
+                format!("{field} 在创建后不能修改")
+            }
+            (ModelError::Immutable { field }, Lang::En) => {
+                format!("{field} cannot change after the record is created")
+            }
+            (ModelError::UnknownKind(k), Lang::Zh) => format!(
+                "未知的记录类型“{k}”，可选：{}",
+                crate::Kind::ALL.map(|k| k.as_str()).join("、")
+            ),
+            (ModelError::UnknownKind(k), Lang::En) => format!(
+                "unknown record kind \"{k}\"; choose one of {}",
+                crate::Kind::ALL.map(|k| k.as_str()).join(", ")
+            ),
+            (ModelError::Malformed(why), Lang::Zh) => format!("记录内容无法解析：{why}"),
+            (ModelError::Malformed(why), Lang::En) => format!("the record cannot be read: {why}"),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&FieldError::new("", self.clone()).message(Lang::En))
+    }
+}

@@ -1,0 +1,19 @@
+//! The domain model of village community policing (一村一警): jurisdiction, the records officers
+//! log, their validation and status machines. Pure data and rules: this crate does no I/O.
+
+pub mod error;
+pub mod ids;
+pub mod jurisdiction;
+pub mod kinds;
+pub mod record;
+pub mod status;
+pub mod time;
+pub mod validate;
+
+pub use error::{FieldError, Lang, ModelError, Problem};
+pub use ids::{RecordId, StationId, UserId, VillageId};
+pub use jurisdiction::{County, Post, PostKind, Station, Village};
+pub use kinds::*;
+pub use record::{Body, Kind, Record, Scope, LONG_TEXT_FIELDS};
+pub use status::{DisputeStatus, HazardStatus, Referral, TaskStatus};
+pub use time::{format_local, Clock, FixedClock, SystemClock, SHANGHAI};

@@ -1,0 +1,875 @@
+//! The store: every write goes document → chunk → outbox → projection in one SQLite
+//! transaction, so a crash leaves the old state or the new one, never a mix.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use automerge::transaction::CommitOptions;
+use automerge::{ActorId, AutoCommit, Change, ChangeHash, ReadDoc};
+use beatbook_model::time::SystemClock;
+use beatbook_model::{Body, Clock, Kind, Record, RecordId, Scope, StationId, UserId, VillageId};
+use chrono::{DateTime, SubsecRound, Utc};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction};
+use serde::Serialize;
+use serde_json::{json, Value as Json};
+
+use crate::doc::{self, Conflict};
+use crate::error::{Result, StoreError};
+use crate::schema;
+use crate::search::{self, Plan};
+
+/// A record's chunks are folded into one snapshot once there are this many.
+pub const COMPACT_AT: i64 = 32;
+/// How many recently used documents stay in memory.
+const CACHE_DOCS: usize = 128;
+
+/// The key that encrypts the store file (SQLCipher).
+#[derive(Clone)]
+pub enum StoreKey {
+    /// A passphrase or PIN; SQLCipher derives the key from it (PBKDF2, deliberately slow).
+    Passphrase(String),
+    /// A raw 256-bit key (e.g. from the OS keystore); no derivation.
+    Raw([u8; 32]),
+}
+
+impl std::fmt::Debug for StoreKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreKey(..)")
+    }
+}
+
+/// One line of a list: what the projection knows without loading the document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// The record.
+    pub id: RecordId,
+    /// Its kind.
+    pub kind: Kind,
+    /// Its village and station.
+    pub scope: Scope,
+    /// A one-line title.
+    pub title: String,
+    /// Status, for kinds that have one.
+    pub status: Option<String>,
+    /// Assignee, for tasks (responsible officer for key persons).
+    pub assignee: Option<UserId>,
+    /// When the work happened (creation time for kinds without a time of their own).
+    pub occurred_at: DateTime<Utc>,
+    /// When it is due.
+    pub due_at: Option<DateTime<Utc>>,
+    /// The latest edit.
+    pub updated_at: DateTime<Utc>,
+    /// Deleted (hidden unless asked for).
+    pub deleted: bool,
+    /// How many fields hold concurrent values awaiting a choice.
+    pub conflicts: usize,
+}
+
+/// A record read from its document, with the conflicts it holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordView {
+    /// The record, with each conflicted field at its current winner.
+    pub record: Record,
+    /// Fields with concurrent values.
+    pub conflicts: Vec<Conflict>,
+}
+
+/// Filters for [`Store::list`]; every field left `None` matches everything.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// Only this kind.
+    pub kind: Option<Kind>,
+    /// Only this station.
+    pub station: Option<StationId>,
+    /// Only this village.
+    pub village: Option<VillageId>,
+    /// Only this status (e.g. `open`).
+    pub status: Option<String>,
+    /// Only records assigned to this person.
+    pub assignee: Option<UserId>,
+    /// Only work on or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only work before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Include deleted records.
+    pub include_deleted: bool,
+    /// At most this many rows (default 200).
+    pub limit: Option<usize>,
+    /// Skip this many rows.
+    pub offset: usize,
+}
+
+/// A change made here that the server has not acknowledged yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingChange {
+    /// Order of creation on this device.
+    pub seq: i64,
+    /// The change's hash.
+    pub hash: ChangeHash,
+    /// The record it belongs to.
+    pub record_id: RecordId,
+    /// The encoded Automerge change.
+    pub bytes: Vec<u8>,
+}
+
+/// A change from elsewhere to apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingChange {
+    /// The record it belongs to.
+    pub record_id: RecordId,
+    /// The encoded Automerge change.
+    pub bytes: Vec<u8>,
+}
+
+/// What [`Store::apply_changes`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    /// Changes new to this device.
+    pub applied: usize,
+    /// Changes it already had (a duplicate is a no-op).
+    pub duplicates: usize,
+    /// Records whose projection changed.
+    pub records: Vec<RecordId>,
+    /// Records whose document cannot be read yet (waiting for earlier changes).
+    pub incomplete: Vec<RecordId>,
+}
+
+/// A person found by ID number or phone, and the record naming them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PersonHit {
+    /// The record naming the person.
+    pub record: Summary,
+    /// The name as recorded there.
+    pub name: String,
+}
+
+/// The on-device record store.
+pub struct Store {
+    conn: Connection,
+    actor: ActorId,
+    clock: Arc<dyn Clock>,
+    docs: HashMap<RecordId, AutoCommit>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("actor", &self.actor)
+            .finish_non_exhaustive()
+    }
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.to_utc())
+        .map_err(|e| StoreError::Document(format!("bad time {s}: {e}")))
+}
+
+fn doc_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Document(e.to_string())
+}
+
+fn parse_id(s: &str) -> Result<RecordId> {
+    s.parse().map_err(doc_err)
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`, encrypted with `key` if given.
+    pub fn open(path: impl AsRef<Path>, key: Option<&StoreKey>) -> Result<Store> {
+        Self::open_with_clock(path, key, Arc::new(SystemClock))
+    }
+
+    /// Like [`Store::open`], reading time from `clock`.
+    pub fn open_with_clock(
+        path: impl AsRef<Path>,
+        key: Option<&StoreKey>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Store> {
+        let conn = Connection::open(path)?;
+        Self::init(conn, key, clock)
+    }
+
+    /// A store in memory (tests and simulations).
+    pub fn open_in_memory(clock: Arc<dyn Clock>) -> Result<Store> {
+        Self::init(Connection::open_in_memory()?, None, clock)
+    }
+
+    fn init(mut conn: Connection, key: Option<&StoreKey>, clock: Arc<dyn Clock>) -> Result<Store> {
+        match key {
+            Some(StoreKey::Passphrase(p)) => conn.pragma_update(None, "key", p)?,
+            Some(StoreKey::Raw(k)) => {
+                let hex: String = k.iter().map(|b| format!("{b:02x}")).collect();
+                conn.pragma_update(None, "key", format!("x'{hex}'"))?
+            }
+            None => {}
+        }
+        // The first read tells whether the key fits: SQLCipher reports a foreign or
+        // wrongly keyed file as "not a database".
+        let probe: rusqlite::Result<i64> =
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0));
+        if let Err(rusqlite::Error::SqliteFailure(e, _)) = &probe {
+            if e.code == rusqlite::ErrorCode::NotADatabase {
+                return Err(StoreError::WrongKey);
+            }
+        }
+        probe?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a write the officer saw saved survives power loss, not only a crash.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        schema::migrate(&mut conn)?;
+        let actor = match Self::meta(&conn, "actor")? {
+            Some(hex) => ActorId::from(
+                (0..hex.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
+                    .collect::<std::result::Result<Vec<u8>, _>>()
+                    .map_err(doc_err)?,
+            ),
+            None => {
+                let actor = ActorId::random();
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('actor', ?1)",
+                    [actor.to_hex_string()],
+                )?;
+                actor
+            }
+        };
+        Ok(Store {
+            conn,
+            actor,
+            clock,
+            docs: HashMap::new(),
+        })
+    }
+
+    fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+        Ok(conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// This device's Automerge actor id: every local change carries it.
+    pub fn actor(&self) -> &ActorId {
+        &self.actor
+    }
+
+    /// Reads a device fact (e.g. `sync_cursor`).
+    pub fn get_meta(&self, key: &str) -> Result<Option<String>> {
+        Self::meta(&self.conn, key)
+    }
+
+    /// Stores a device fact durably.
+    pub fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now().trunc_subsecs(3)
+    }
+
+    // ---- writing -------------------------------------------------------------------------
+
+    /// Creates a record in `scope`, written by `author`. Validated first; nothing is stored if
+    /// it is invalid.
+    pub fn create(&mut self, author: &UserId, scope: Scope, body: Body) -> Result<Record> {
+        let now = self.now();
+        body.validate(now)?;
+        let record = Record {
+            id: RecordId::new(),
+            scope,
+            author: author.clone(),
+            created_at: now,
+            updated_at: now,
+            deleted: false,
+            body,
+        };
+        let mut doc = AutoCommit::new().with_actor(self.actor.clone());
+        doc::reconcile_root(&mut doc, &json!({}), &to_json(&record)?)?;
+        self.commit_local(record.id, doc)?;
+        self.get(record.id)?.ok_or(StoreError::NotFound(record.id))
+    }
+
+    /// Replaces a record's content with `body`. Only fields that differ are written, so edits
+    /// to other fields made elsewhere merge in. Status moves must follow the model's machines.
+    pub fn update(&mut self, id: RecordId, body: Body) -> Result<Record> {
+        self.edit(id, |current, now| {
+            let mut next = current.clone();
+            next.body = body;
+            next.check_update(current, now)?;
+            Ok(next)
+        })
+    }
+
+    /// Marks a record deleted. It stays on the device (and syncs) but is hidden from lists.
+    pub fn delete(&mut self, id: RecordId) -> Result<Record> {
+        self.edit(id, |current, _| {
+            let mut next = current.clone();
+            next.deleted = true;
+            Ok(next)
+        })
+    }
+
+    /// Settles a conflict: sets the field at `path` (as shown in [`Conflict::path`]) to
+    /// `value`, superseding every concurrent value. The choice is itself a change that syncs.
+    pub fn resolve(&mut self, id: RecordId, path: &str, value: Json) -> Result<Record> {
+        let now = self.now();
+        let mut doc = self.take_doc(id)?;
+        doc::put_path(&mut doc, path, &value)?;
+        doc::put_path(&mut doc, "updated_at", &json!(ts(now)))?;
+        let (json, _) = doc::hydrate(&doc)?;
+        let record: Record = serde_json::from_value(json)
+            .map_err(|e| beatbook_model::ModelError::Malformed(e.to_string()))?;
+        record.body.validate(now)?;
+        self.commit_local(id, doc)?;
+        self.get(id)?.ok_or(StoreError::NotFound(id))
+    }
+
+    /// Loads the document, lets `f` derive the next record from the current one, and writes
+    /// the difference.
+    fn edit(
+        &mut self,
+        id: RecordId,
+        f: impl FnOnce(&Record, DateTime<Utc>) -> Result<Record>,
+    ) -> Result<Record> {
+        let now = self.now();
+        let mut doc = self.take_doc(id)?;
+        let (old_json, _) = doc::hydrate(&doc)?;
+        let current: Record = serde_json::from_value(old_json.clone())
+            .map_err(|e| beatbook_model::ModelError::Malformed(e.to_string()))?;
+        if current.deleted {
+            self.docs.insert(id, doc);
+            return Err(StoreError::Deleted(id));
+        }
+        let mut next = match f(&current, now) {
+            Ok(next) => next,
+            Err(e) => {
+                self.docs.insert(id, doc);
+                return Err(e);
+            }
+        };
+        let mut new_json = to_json(&next)?;
+        if new_json == to_json(&current)? {
+            self.docs.insert(id, doc);
+            return Ok(current);
+        }
+        next.updated_at = now;
+        new_json["updated_at"] = json!(ts(now));
+        doc::reconcile_root(&mut doc, &old_json, &new_json)?;
+        self.commit_local(id, doc)?;
+        self.get(id)?.ok_or(StoreError::NotFound(id))
+    }
+
+    /// Commits the document's pending operations as one change and persists it.
+    fn commit_local(&mut self, id: RecordId, mut doc: AutoCommit) -> Result<()> {
+        let time = self.clock.now().timestamp_millis();
+        if doc
+            .commit_with(CommitOptions::default().with_time(time))
+            .is_none()
+        {
+            self.docs.insert(id, doc);
+            return Ok(());
+        }
+        let mut change = doc
+            .get_last_local_change()
+            .ok_or_else(|| doc_err("the change just made is missing"))?;
+        let bytes = change.bytes().into_owned();
+        let tx = self.conn.transaction()?;
+        append_chunk(&tx, id, &bytes)?;
+        tx.execute(
+            "INSERT INTO outbox (hash, record_id, data) VALUES (?1, ?2, ?3)",
+            params![change.hash().0.as_slice(), id.to_string(), bytes],
+        )?;
+        project(&tx, id, &doc)?;
+        maybe_compact(&tx, id, &mut doc)?;
+        tx.commit()?;
+        self.cache(id, doc);
+        Ok(())
+    }
+
+    fn cache(&mut self, id: RecordId, doc: AutoCommit) {
+        if self.docs.len() >= CACHE_DOCS {
+            if let Some(evict) = self.docs.keys().next().copied() {
+                self.docs.remove(&evict);
+            }
+        }
+        self.docs.insert(id, doc);
+    }
+
+    /// Takes a record's document out of the cache (or loads it). Callers put it back only
+    /// once what they did to it is committed, so the cache never holds unsaved state.
+    fn take_doc(&mut self, id: RecordId) -> Result<AutoCommit> {
+        if let Some(doc) = self.docs.remove(&id) {
+            return Ok(doc);
+        }
+        load_doc(&self.conn, id, &self.actor)?.ok_or(StoreError::NotFound(id))
+    }
+
+    // ---- sync support ----------------------------------------------------------------------
+
+    /// The oldest changes not yet acknowledged by the server, at most `limit`.
+    pub fn pending_changes(&self, limit: usize) -> Result<Vec<PendingChange>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, hash, record_id, data FROM outbox ORDER BY seq LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get(3)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (seq, hash, record_id, bytes) = row?;
+            Ok(PendingChange {
+                seq,
+                hash: ChangeHash::try_from(hash.as_slice()).map_err(doc_err)?,
+                record_id: parse_id(&record_id)?,
+                bytes,
+            })
+        })
+        .collect()
+    }
+
+    /// How many changes wait to be sent.
+    pub fn pending_count(&self) -> Result<usize> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
+        Ok(n as usize)
+    }
+
+    /// Forgets changes the server has acknowledged. Unknown hashes are ignored.
+    pub fn acknowledge(&mut self, hashes: &[ChangeHash]) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut n = 0;
+        {
+            let mut stmt = tx.prepare_cached("DELETE FROM outbox WHERE hash = ?1")?;
+            for h in hashes {
+                n += stmt.execute([h.0.as_slice()])?;
+            }
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Applies changes made elsewhere, all in one transaction: the batch is applied whole or
+    /// not at all. A change already known is a no-op; order does not matter (a change whose
+    /// predecessors are missing is kept and takes effect when they arrive).
+    pub fn apply_changes(&mut self, changes: &[IncomingChange]) -> Result<ApplyReport> {
+        let mut by_record: Vec<(RecordId, Vec<Change>)> = Vec::new();
+        for c in changes {
+            let change = Change::from_bytes(c.bytes.clone()).map_err(doc_err)?;
+            match by_record.iter_mut().find(|(id, _)| *id == c.record_id) {
+                Some((_, list)) => list.push(change),
+                None => by_record.push((c.record_id, vec![change])),
+            }
+        }
+        let mut report = ApplyReport::default();
+        let mut touched = Vec::new();
+        let tx = self.conn.transaction()?;
+        for (id, changes) in by_record {
+            let mut doc = match self.docs.remove(&id) {
+                Some(doc) => doc,
+                None => load_doc(&tx, id, &self.actor)?
+                    .unwrap_or_else(|| AutoCommit::new().with_actor(self.actor.clone())),
+            };
+            let mut fresh = Vec::new();
+            for mut change in changes {
+                let hash = change.hash();
+                if doc.get_change_by_hash(&hash).is_some()
+                    || fresh.iter().any(|c: &Change| c.hash() == hash)
+                {
+                    report.duplicates += 1;
+                    continue;
+                }
+                append_chunk(&tx, id, &change.bytes())?;
+                fresh.push(change);
+            }
+            if fresh.is_empty() {
+                touched.push((id, doc));
+                continue;
+            }
+            report.applied += fresh.len();
+            doc.apply_changes(fresh).map_err(doc_err)?;
+            if project(&tx, id, &doc)? {
+                report.records.push(id);
+            } else {
+                report.incomplete.push(id);
+            }
+            maybe_compact(&tx, id, &mut doc)?;
+            touched.push((id, doc));
+        }
+        tx.commit()?;
+        for (id, doc) in touched {
+            self.cache(id, doc);
+        }
+        Ok(report)
+    }
+
+    /// Every change of a record's document, encoded, in causal order.
+    pub fn record_changes(&mut self, id: RecordId) -> Result<Vec<Vec<u8>>> {
+        let mut doc = self.take_doc(id)?;
+        let out = doc
+            .get_changes(&[])
+            .into_iter()
+            .map(|mut c| c.bytes().into_owned())
+            .collect();
+        self.docs.insert(id, doc);
+        Ok(out)
+    }
+
+    /// The heads (latest change hashes) of a record's document.
+    pub fn heads(&mut self, id: RecordId) -> Result<Vec<ChangeHash>> {
+        let mut doc = self.take_doc(id)?;
+        let heads = doc.get_heads();
+        self.docs.insert(id, doc);
+        Ok(heads)
+    }
+
+    /// Ids of every document on the device, readable or not, deleted or not.
+    pub fn document_ids(&self) -> Result<Vec<RecordId>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT record_id FROM doc_chunks ORDER BY record_id")?;
+        let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        ids.map(|s| parse_id(&s?)).collect()
+    }
+
+    // ---- reading ---------------------------------------------------------------------------
+
+    /// A record as projected (fast; no document load). `None` if it is not on this device.
+    pub fn get(&self, id: RecordId) -> Result<Option<Record>> {
+        let json: Option<String> = self
+            .conn
+            .prepare_cached("SELECT json FROM records WHERE id = ?1")?
+            .query_row([id.to_string()], |r| r.get(0))
+            .optional()?;
+        json.map(|j| {
+            serde_json::from_str(&j)
+                .map_err(|e| beatbook_model::ModelError::Malformed(e.to_string()).into())
+        })
+        .transpose()
+    }
+
+    /// A record read from its document, with its conflicts.
+    pub fn open_record(&mut self, id: RecordId) -> Result<RecordView> {
+        let doc = self.take_doc(id)?;
+        let read = doc::hydrate(&doc);
+        self.docs.insert(id, doc);
+        let (json, conflicts) = read?;
+        let record = serde_json::from_value(json)
+            .map_err(|e| beatbook_model::ModelError::Malformed(e.to_string()))?;
+        Ok(RecordView { record, conflicts })
+    }
+
+    /// Records matching `q`, most recent work first.
+    pub fn list(&self, q: &ListQuery) -> Result<Vec<Summary>> {
+        let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM records WHERE 1 = 1");
+        let mut args: Vec<String> = Vec::new();
+        let mut filter = |col: &str, op: &str, v: Option<String>| {
+            if let Some(v) = v {
+                args.push(v);
+                sql.push_str(&format!(" AND {col} {op} ?{}", args.len()));
+            }
+        };
+        filter("kind", "=", q.kind.map(|k| k.as_str().to_owned()));
+        filter("station", "=", q.station.as_ref().map(|s| s.0.clone()));
+        filter("village", "=", q.village.as_ref().map(|s| s.0.clone()));
+        filter("status", "=", q.status.clone());
+        filter("assignee", "=", q.assignee.as_ref().map(|s| s.0.clone()));
+        filter("occurred_at", ">=", q.since.map(ts));
+        filter("occurred_at", "<", q.until.map(ts));
+        if !q.include_deleted {
+            sql.push_str(" AND deleted = 0");
+        }
+        sql.push_str(&format!(
+            " ORDER BY occurred_at DESC, id DESC LIMIT {} OFFSET {}",
+            q.limit.unwrap_or(200),
+            q.offset
+        ));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), summary_row)?;
+        rows.map(|r| r?).collect()
+    }
+
+    /// Records whose names, addresses, ID numbers, phones or notes contain `text` (any
+    /// Chinese substring, even two characters). Deleted records are not searched.
+    pub fn search(&self, text: &str, limit: usize) -> Result<Vec<Summary>> {
+        let cols = SUMMARY_COLUMNS.replace("id,", "records.id,");
+        let (sql, args) = match search::plan(text) {
+            Plan::Empty => return Ok(Vec::new()),
+            Plan::Match(expr) => (
+                format!(
+                    "SELECT {cols} FROM search JOIN records ON records.rowid = search.rowid
+                     WHERE search MATCH ?1 AND deleted = 0 ORDER BY rank LIMIT {limit}"
+                ),
+                vec![expr],
+            ),
+            Plan::Scan(parts) => {
+                let conds: Vec<String> = (1..=parts.len())
+                    .map(|i| format!("search_text LIKE ?{i} ESCAPE '\\'"))
+                    .collect();
+                (
+                    format!(
+                        "SELECT {cols} FROM records WHERE deleted = 0 AND {}
+                         ORDER BY occurred_at DESC LIMIT {limit}",
+                        conds.join(" AND ")
+                    ),
+                    parts.iter().map(|p| search::like_pattern(p)).collect(),
+                )
+            }
+        };
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), summary_row)?;
+        rows.map(|r| r?).collect()
+    }
+
+    /// Records that refer to `target` (visits to a household, checks of a key person, tasks
+    /// about it …), oldest first: the raw material of a dossier's timeline.
+    pub fn referring_to(&self, target: RecordId) -> Result<Vec<Summary>> {
+        let cols = SUMMARY_COLUMNS.replace("id,", "records.id,");
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT DISTINCT {cols} FROM links JOIN records ON records.id = links.source
+             WHERE links.target = ?1 AND deleted = 0 ORDER BY occurred_at, records.id"
+        ))?;
+        let rows = stmt.query_map([target.to_string()], summary_row)?;
+        rows.map(|r| r?).collect()
+    }
+
+    /// Every record naming a person with this ID number or phone (households, key persons,
+    /// disputes).
+    pub fn find_person(&self, id_number_or_phone: &str) -> Result<Vec<PersonHit>> {
+        let cols = SUMMARY_COLUMNS.replace("id,", "records.id,");
+        let key = id_number_or_phone.trim().to_ascii_uppercase();
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {cols}, people.name FROM people JOIN records ON records.id = people.record_id
+             WHERE (people.id_number = ?1 OR people.phone = ?2) AND deleted = 0
+             ORDER BY occurred_at DESC"
+        ))?;
+        let phone = beatbook_model::validate::normalize_phone(&key);
+        let rows = stmt.query_map(params![key, phone], |r| {
+            Ok(summary_row(r)?.map(|record| PersonHit {
+                record,
+                name: r.get(12).unwrap_or_default(),
+            }))
+        })?;
+        rows.map(|r| r?).collect()
+    }
+}
+
+const SUMMARY_COLUMNS: &str = "id, kind, station, village, title, status, assignee, occurred_at, \
+     due_at, updated_at, deleted, conflicts";
+
+fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Summary>> {
+    let id: String = r.get(0)?;
+    let kind: String = r.get(1)?;
+    let occurred: String = r.get(7)?;
+    let due: Option<String> = r.get(8)?;
+    let updated: String = r.get(9)?;
+    let (station, village, title, status, assignee, deleted, conflicts): (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        bool,
+        i64,
+    ) = (
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(10)?,
+        r.get(11)?,
+    );
+    Ok((|| {
+        Ok(Summary {
+            id: parse_id(&id)?,
+            kind: kind.parse()?,
+            scope: Scope {
+                station: StationId(station),
+                village: VillageId(village),
+            },
+            title,
+            status,
+            assignee: assignee.map(UserId),
+            occurred_at: parse_ts(&occurred)?,
+            due_at: due.as_deref().map(parse_ts).transpose()?,
+            updated_at: parse_ts(&updated)?,
+            deleted,
+            conflicts: conflicts as usize,
+        })
+    })())
+}
+
+fn to_json(record: &Record) -> Result<Json> {
+    serde_json::to_value(record).map_err(doc_err)
+}
+
+/// Loads a document from its chunks, or `None` if there are none.
+fn load_doc(conn: &Connection, id: RecordId, actor: &ActorId) -> Result<Option<AutoCommit>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT data FROM doc_chunks WHERE record_id = ?1 ORDER BY seq")?;
+    let mut rows = stmt.query([id.to_string()])?;
+    let mut doc: Option<AutoCommit> = None;
+    while let Some(row) = rows.next()? {
+        let data: Vec<u8> = row.get(0)?;
+        let d = doc.get_or_insert_with(|| AutoCommit::new().with_actor(actor.clone()));
+        d.load_incremental(&data).map_err(doc_err)?;
+    }
+    Ok(doc)
+}
+
+fn append_chunk(tx: &Transaction<'_>, id: RecordId, bytes: &[u8]) -> Result<()> {
+    tx.execute(
+        "INSERT INTO doc_chunks (record_id, seq, is_snapshot, data)
+         VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM doc_chunks WHERE record_id = ?1), 0, ?2)",
+        params![id.to_string(), bytes],
+    )?;
+    Ok(())
+}
+
+/// Folds a record's chunks into one snapshot once there are many, unless the document is
+/// still waiting for missing changes (a snapshot would drop the ones queued behind them).
+fn maybe_compact(tx: &Transaction<'_>, id: RecordId, doc: &mut AutoCommit) -> Result<()> {
+    let n: i64 = tx.query_row(
+        "SELECT count(*) FROM doc_chunks WHERE record_id = ?1",
+        [id.to_string()],
+        |r| r.get(0),
+    )?;
+    if n < COMPACT_AT || !doc.get_missing_deps(&[]).is_empty() {
+        return Ok(());
+    }
+    let snapshot = doc.save();
+    let key = id.to_string();
+    let next: i64 = tx.query_row(
+        "SELECT MAX(seq) + 1 FROM doc_chunks WHERE record_id = ?1",
+        [&key],
+        |r| r.get(0),
+    )?;
+    tx.execute("DELETE FROM doc_chunks WHERE record_id = ?1", [&key])?;
+    tx.execute(
+        "INSERT INTO doc_chunks (record_id, seq, is_snapshot, data) VALUES (?1, ?2, 1, ?3)",
+        params![key, next, snapshot],
+    )?;
+    Ok(())
+}
+
+/// Rebuilds a record's projection rows from its document. Returns false (and leaves no rows)
+/// if the document does not hold a readable record yet.
+fn project(tx: &Transaction<'_>, id: RecordId, doc: &AutoCommit) -> Result<bool> {
+    let key = id.to_string();
+    let old_rowid: Option<i64> = tx
+        .query_row("SELECT rowid FROM records WHERE id = ?1", [&key], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let Some(rowid) = old_rowid {
+        tx.execute("DELETE FROM search WHERE rowid = ?1", [rowid])?;
+    }
+    tx.execute("DELETE FROM people WHERE record_id = ?1", [&key])?;
+    tx.execute("DELETE FROM links WHERE source = ?1", [&key])?;
+    let (json, conflicts) = doc::hydrate(doc)?;
+    let record = match serde_json::from_value::<Record>(json) {
+        Ok(r) if r.id == id => r,
+        _ => {
+            tx.execute("DELETE FROM records WHERE id = ?1", [&key])?;
+            return Ok(false);
+        }
+    };
+    let body = &record.body;
+    let search_text = body.search_text();
+    let occurred = body.occurred_at().unwrap_or(record.created_at);
+    tx.execute(
+        "INSERT INTO records (id, kind, station, village, author, created_at, updated_at,
+             occurred_at, status, assignee, due_at, title, deleted, conflicts, search_text, json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+         ON CONFLICT (id) DO UPDATE SET
+             kind = excluded.kind, station = excluded.station, village = excluded.village,
+             author = excluded.author, created_at = excluded.created_at,
+             updated_at = excluded.updated_at, occurred_at = excluded.occurred_at,
+             status = excluded.status, assignee = excluded.assignee, due_at = excluded.due_at,
+             title = excluded.title, deleted = excluded.deleted, conflicts = excluded.conflicts,
+             search_text = excluded.search_text, json = excluded.json",
+        params![
+            key,
+            body.kind().as_str(),
+            record.scope.station.as_str(),
+            record.scope.village.as_str(),
+            record.author.as_str(),
+            ts(record.created_at),
+            ts(record.updated_at),
+            ts(occurred),
+            body.status(),
+            body.assignee().map(UserId::as_str),
+            body.due_at().map(ts),
+            body.title(),
+            record.deleted,
+            conflicts.len() as i64,
+            search_text,
+            serde_json::to_string(&record).map_err(doc_err)?,
+        ],
+    )?;
+    if record.deleted {
+        return Ok(true);
+    }
+    let rowid: i64 = tx.query_row("SELECT rowid FROM records WHERE id = ?1", [&key], |r| {
+        r.get(0)
+    })?;
+    tx.execute(
+        "INSERT INTO search (rowid, grams) VALUES (?1, ?2)",
+        params![rowid, search::index_tokens(&search_text)],
+    )?;
+    for (i, (name, id_number, phone)) in people(body).into_iter().enumerate() {
+        tx.execute(
+            "INSERT INTO people (record_id, idx, name, id_number, phone) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                key,
+                i as i64,
+                name,
+                id_number.map(|s| beatbook_model::validate::normalize_id_number(&s)),
+                phone.map(|s| beatbook_model::validate::normalize_phone(&s)),
+            ],
+        )?;
+    }
+    for link in body.links() {
+        tx.execute(
+            "INSERT OR IGNORE INTO links (source, target, role) VALUES (?1, ?2, ?3)",
+            params![key, link.target.to_string(), link.role],
+        )?;
+    }
+    Ok(true)
+}
+
+type Person = (String, Option<String>, Option<String>);
+
+/// The people a record names, for the `people` projection.
+fn people(body: &Body) -> Vec<Person> {
+    match body {
+        Body::Household(h) => h
+            .members
+            .iter()
+            .map(|m| (m.name.clone(), m.id_number.clone(), m.phone.clone()))
+            .collect(),
+        Body::KeyPerson(p) => vec![(p.name.clone(), Some(p.id_number.clone()), p.phone.clone())],
+        Body::Dispute(d) => d
+            .parties
+            .iter()
+            .map(|p| (p.name.clone(), p.id_number.clone(), p.phone.clone()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
