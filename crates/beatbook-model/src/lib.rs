@@ -6,6 +6,7 @@ pub mod ids;
 pub mod jurisdiction;
 pub mod kinds;
 pub mod record;
+pub mod sample;
 pub mod status;
 pub mod time;
 pub mod validate;

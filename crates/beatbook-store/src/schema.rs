@@ -32,6 +32,15 @@ const MIGRATIONS: &[&str] = &[
         data      BLOB NOT NULL
     );
 
+    -- Changes from elsewhere that arrived before the changes they build on; applied (and
+    -- removed from here) as soon as their predecessors are in the document.
+    CREATE TABLE parked (
+        hash      BLOB PRIMARY KEY,
+        record_id TEXT NOT NULL,
+        data      BLOB NOT NULL
+    );
+    CREATE INDEX parked_by_record ON parked (record_id);
+
     -- Projection: one row per readable record, rebuilt from its document on every change.
     -- Lists, filters and search read these rows only; documents load on open or edit.
     CREATE TABLE records (

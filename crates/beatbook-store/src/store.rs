@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use automerge::transaction::CommitOptions;
-use automerge::{ActorId, AutoCommit, Change, ChangeHash, ReadDoc};
+use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 use beatbook_model::time::SystemClock;
 use beatbook_model::{Body, Clock, Kind, Record, RecordId, Scope, StationId, UserId, VillageId};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -485,31 +485,11 @@ impl Store {
                 None => load_doc(&tx, id, &self.actor)?
                     .unwrap_or_else(|| AutoCommit::new().with_actor(self.actor.clone())),
             };
-            let mut fresh = Vec::new();
-            for mut change in changes {
-                let hash = change.hash();
-                if doc.get_change_by_hash(&hash).is_some()
-                    || fresh.iter().any(|c: &Change| c.hash() == hash)
-                {
-                    report.duplicates += 1;
-                    continue;
-                }
-                append_chunk(&tx, id, &change.bytes())?;
-                fresh.push(change);
-            }
-            if fresh.is_empty() {
-                touched.push((id, doc));
-                continue;
-            }
-            report.applied += fresh.len();
-            doc.apply_changes(fresh).map_err(doc_err)?;
-            if project(&tx, id, &doc)? {
-                report.records.push(id);
-            } else {
-                report.incomplete.push(id);
-            }
-            maybe_compact(&tx, id, &mut doc)?;
+            let result = apply_to_doc(&tx, id, &mut doc, changes, &mut report);
             touched.push((id, doc));
+            // On error the transaction rolls back and the documents touched in memory are
+            // dropped, so the cache cannot hold what the database does not.
+            result?;
         }
         tx.commit()?;
         for (id, doc) in touched {
@@ -733,6 +713,87 @@ fn load_doc(conn: &Connection, id: RecordId, actor: &ActorId) -> Result<Option<A
     Ok(doc)
 }
 
+/// Applies one record's incoming changes: known ones are counted as duplicates, ones whose
+/// predecessors are missing are parked, and parked ones whose predecessors have now arrived
+/// are applied with them.
+fn apply_to_doc(
+    tx: &Transaction<'_>,
+    id: RecordId,
+    doc: &mut AutoCommit,
+    changes: Vec<Change>,
+    report: &mut ApplyReport,
+) -> Result<()> {
+    let key = id.to_string();
+    let mut waiting: Vec<(Change, bool)> = Vec::new();
+    {
+        let mut is_parked = tx.prepare_cached("SELECT 1 FROM parked WHERE hash = ?1")?;
+        for change in changes {
+            let hash = change.hash();
+            let known = doc.get_change_by_hash(&hash).is_some()
+                || waiting.iter().any(|(c, _)| c.hash() == hash)
+                || is_parked.exists([hash.0.as_slice()])?;
+            if known {
+                report.duplicates += 1;
+            } else {
+                report.applied += 1;
+                waiting.push((change, false));
+            }
+        }
+        let mut parked = tx.prepare_cached("SELECT data FROM parked WHERE record_id = ?1")?;
+        let rows = parked.query_map([&key], |r| r.get::<_, Vec<u8>>(0))?;
+        for data in rows {
+            waiting.push((Change::from_bytes(data?).map_err(doc_err)?, true));
+        }
+    }
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    let mut progressed = false;
+    loop {
+        let (ready, rest): (Vec<_>, Vec<_>) = waiting
+            .into_iter()
+            .partition(|(c, _)| c.deps().iter().all(|d| doc.get_change_by_hash(d).is_some()));
+        waiting = rest;
+        if ready.is_empty() {
+            break;
+        }
+        progressed = true;
+        for (mut change, was_parked) in ready {
+            append_chunk(tx, id, &change.bytes())?;
+            if was_parked {
+                tx.execute(
+                    "DELETE FROM parked WHERE hash = ?1",
+                    [change.hash().0.as_slice()],
+                )?;
+            }
+            doc.apply_changes([change]).map_err(doc_err)?;
+        }
+    }
+    for (mut change, was_parked) in waiting {
+        if !was_parked {
+            tx.execute(
+                "INSERT INTO parked (hash, record_id, data) VALUES (?1, ?2, ?3)",
+                params![change.hash().0.as_slice(), key, change.bytes().as_ref()],
+            )?;
+        }
+    }
+    if progressed {
+        if project(tx, id, doc)? {
+            report.records.push(id);
+        } else {
+            report.incomplete.push(id);
+        }
+        maybe_compact(tx, id, doc)?;
+    } else if tx
+        .query_row("SELECT 1 FROM records WHERE id = ?1", [&key], |_| Ok(()))
+        .optional()?
+        .is_none()
+    {
+        report.incomplete.push(id);
+    }
+    Ok(())
+}
+
 fn append_chunk(tx: &Transaction<'_>, id: RecordId, bytes: &[u8]) -> Result<()> {
     tx.execute(
         "INSERT INTO doc_chunks (record_id, seq, is_snapshot, data)
@@ -742,15 +803,15 @@ fn append_chunk(tx: &Transaction<'_>, id: RecordId, bytes: &[u8]) -> Result<()> 
     Ok(())
 }
 
-/// Folds a record's chunks into one snapshot once there are many, unless the document is
-/// still waiting for missing changes (a snapshot would drop the ones queued behind them).
+/// Folds a record's chunks into one snapshot once there are many. Changes with missing
+/// predecessors never enter a document (they are parked), so the snapshot holds everything.
 fn maybe_compact(tx: &Transaction<'_>, id: RecordId, doc: &mut AutoCommit) -> Result<()> {
     let n: i64 = tx.query_row(
         "SELECT count(*) FROM doc_chunks WHERE record_id = ?1",
         [id.to_string()],
         |r| r.get(0),
     )?;
-    if n < COMPACT_AT || !doc.get_missing_deps(&[]).is_empty() {
+    if n < COMPACT_AT {
         return Ok(());
     }
     let snapshot = doc.save();
