@@ -1,6 +1,7 @@
 //! The domain model of village community policing (一村一警): jurisdiction, the records officers
 //! log, their validation and status machines. Pure data and rules: this crate does no I/O.
 
+pub mod access;
 pub mod error;
 pub mod ids;
 pub mod jurisdiction;
@@ -11,6 +12,7 @@ pub mod status;
 pub mod time;
 pub mod validate;
 
+pub use access::{Assignment, Role};
 pub use error::{FieldError, Lang, ModelError, Problem};
 pub use ids::{RecordId, StationId, UserId, VillageId};
 pub use jurisdiction::{County, Post, PostKind, Station, Village};
