@@ -62,5 +62,14 @@ impl StoreError {
     }
 }
 
+impl From<beatbook_doc::DocError> for StoreError {
+    fn from(e: beatbook_doc::DocError) -> Self {
+        match e {
+            beatbook_doc::DocError::BadPath(p) => StoreError::BadPath(p),
+            other => StoreError::Document(other.to_string()),
+        }
+    }
+}
+
 /// The store's result type.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

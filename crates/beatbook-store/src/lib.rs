@@ -2,14 +2,13 @@
 //! by field, SQLite projections for fast lists and Chinese substring search, and the outbox of
 //! changes waiting for the server. Optionally encrypted at rest with SQLCipher.
 
-pub mod doc;
 mod error;
 mod schema;
 pub mod search;
 mod store;
 
 pub use automerge::{ActorId, ChangeHash};
-pub use doc::Conflict;
+pub use beatbook_doc::Conflict;
 pub use error::{Result, StoreError};
 pub use schema::VERSION as SCHEMA_VERSION;
 pub use store::{

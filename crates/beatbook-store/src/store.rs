@@ -14,10 +14,10 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transact
 use serde::Serialize;
 use serde_json::{json, Value as Json};
 
-use crate::doc::{self, Conflict};
 use crate::error::{Result, StoreError};
 use crate::schema;
 use crate::search::{self, Plan};
+use beatbook_doc::{self as doc, Conflict};
 
 /// A record's chunks are folded into one snapshot once there are this many.
 pub const COMPACT_AT: i64 = 32;

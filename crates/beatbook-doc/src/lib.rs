@@ -1,6 +1,7 @@
-//! Mapping between a record's JSON form and its Automerge document: writing only what changed
-//! (so untouched fields never clash with other devices' edits), reading back, and finding the
-//! fields where concurrent writes left more than one value.
+//! How a record lives in an Automerge document: its JSON form written field by field (only
+//! what changed, so untouched fields never clash with other devices' edits), read back, and
+//! the fields where concurrent writes left more than one value. Shared by the device store
+//! and the server.
 
 use automerge::{
     transaction::Transactable, AutoCommit, ObjId, ObjType, Prop, ReadDoc, ScalarValue, Value, ROOT,
@@ -9,7 +10,21 @@ use beatbook_model::LONG_TEXT_FIELDS;
 use serde::Serialize;
 use serde_json::{Map, Number, Value as Json};
 
-use crate::error::StoreError;
+use beatbook_model::{Kind, Record, RecordId, Scope};
+
+/// A document that cannot be read or written as a record.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    /// Automerge refused an operation or the bytes are damaged.
+    #[error("文档数据无法处理：{0} / a document or change is damaged")]
+    Automerge(String),
+    /// A field path that does not name a field.
+    #[error("字段路径无效：{0} / not a field path")]
+    BadPath(String),
+    /// The document does not (yet) hold a readable record.
+    #[error("记录内容无法解析：{0} / the record cannot be read")]
+    NotARecord(String),
+}
 
 /// Root keys whose concurrent values are settled automatically rather than shown to people:
 /// `updated_at` takes the latest of its values.
@@ -25,8 +40,8 @@ pub struct Conflict {
     pub values: Vec<Json>,
 }
 
-fn store_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Document(e.to_string())
+fn store_err(e: impl std::fmt::Display) -> DocError {
+    DocError::Automerge(e.to_string())
 }
 
 fn scalar_to_json(s: &ScalarValue) -> Json {
@@ -62,7 +77,7 @@ fn is_long_text(key: Option<&str>) -> bool {
 }
 
 /// Reads the whole document as JSON, with every conflict found on the way.
-pub fn hydrate(doc: &AutoCommit) -> Result<(Json, Vec<Conflict>), StoreError> {
+pub fn hydrate(doc: &AutoCommit) -> Result<(Json, Vec<Conflict>), DocError> {
     let mut conflicts = Vec::new();
     let json = read_map(doc, &ROOT, "", &mut conflicts)?;
     Ok((json, conflicts))
@@ -74,7 +89,7 @@ fn read_value(
     id: &ObjId,
     path: &str,
     conflicts: &mut Vec<Conflict>,
-) -> Result<Json, StoreError> {
+) -> Result<Json, DocError> {
     Ok(match value {
         Value::Scalar(s) => scalar_to_json(s),
         Value::Object(ObjType::Map) | Value::Object(ObjType::Table) => {
@@ -92,7 +107,7 @@ fn read_prop(
     prop: Prop,
     path: &str,
     conflicts: &mut Vec<Conflict>,
-) -> Result<Option<Json>, StoreError> {
+) -> Result<Option<Json>, DocError> {
     let all = doc.get_all(obj, prop.clone()).map_err(store_err)?;
     let Some((value, id)) = doc.get(obj, prop).map_err(store_err)? else {
         return Ok(None);
@@ -139,7 +154,7 @@ fn read_map(
     obj: &ObjId,
     path: &str,
     conflicts: &mut Vec<Conflict>,
-) -> Result<Json, StoreError> {
+) -> Result<Json, DocError> {
     let mut out = Map::new();
     for key in doc.keys(obj).collect::<Vec<_>>() {
         let child = if path.is_empty() {
@@ -159,7 +174,7 @@ fn read_list(
     obj: &ObjId,
     path: &str,
     conflicts: &mut Vec<Conflict>,
-) -> Result<Json, StoreError> {
+) -> Result<Json, DocError> {
     let len = doc.length(obj);
     let mut out = Vec::with_capacity(len);
     for i in 0..len {
@@ -173,7 +188,7 @@ fn read_list(
 
 /// Writes `new` over `old` (the document's current JSON) at the root, touching only what
 /// differs. Long free-text fields become Automerge text and are edited by diff.
-pub fn reconcile_root(doc: &mut AutoCommit, old: &Json, new: &Json) -> Result<(), StoreError> {
+pub fn reconcile_root(doc: &mut AutoCommit, old: &Json, new: &Json) -> Result<(), DocError> {
     let empty = Map::new();
     let old = old.as_object().unwrap_or(&empty);
     let new = new
@@ -187,7 +202,7 @@ fn reconcile_map(
     obj: &ObjId,
     old: &Map<String, Json>,
     new: &Map<String, Json>,
-) -> Result<(), StoreError> {
+) -> Result<(), DocError> {
     for (key, new_value) in new {
         match old.get(key) {
             Some(old_value) if old_value == new_value => {}
@@ -223,7 +238,7 @@ fn reconcile_prop(
     key: Option<&str>,
     old: &Json,
     new: &Json,
-) -> Result<(), StoreError> {
+) -> Result<(), DocError> {
     let current = doc.get(obj, prop.clone()).map_err(store_err)?;
     match (current, old, new) {
         (Some((Value::Object(ObjType::Map), id)), Json::Object(o), Json::Object(n)) => {
@@ -246,7 +261,7 @@ fn reconcile_list(
     obj: &ObjId,
     old: &[Json],
     new: &[Json],
-) -> Result<(), StoreError> {
+) -> Result<(), DocError> {
     let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
     let max_suffix = old.len().min(new.len()) - prefix;
     let suffix = old
@@ -288,8 +303,8 @@ pub fn write_value(
     key: Option<&str>,
     value: &Json,
     insert: bool,
-) -> Result<(), StoreError> {
-    let make = |doc: &mut AutoCommit, typ: ObjType| -> Result<ObjId, StoreError> {
+) -> Result<(), DocError> {
+    let make = |doc: &mut AutoCommit, typ: ObjType| -> Result<ObjId, DocError> {
         match (&prop, insert) {
             (Prop::Seq(i), true) => doc.insert_object(obj, *i, typ),
             _ => doc.put_object(obj, prop.clone(), typ),
@@ -321,8 +336,8 @@ pub fn write_value(
 }
 
 /// Parses a field path such as `data.members[1].phone` into properties.
-pub fn parse_path(path: &str) -> Result<Vec<Prop>, StoreError> {
-    let bad = || StoreError::BadPath(path.to_owned());
+pub fn parse_path(path: &str) -> Result<Vec<Prop>, DocError> {
+    let bad = || DocError::BadPath(path.to_owned());
     let mut props = Vec::new();
     for part in path.split('.') {
         let (name, mut rest) = part.split_once('[').map_or((part, ""), |(n, r)| (n, r));
@@ -343,16 +358,16 @@ pub fn parse_path(path: &str) -> Result<Vec<Prop>, StoreError> {
 }
 
 /// Sets the field at `path` to `value`, superseding every concurrent value it had.
-pub fn put_path(doc: &mut AutoCommit, path: &str, value: &Json) -> Result<(), StoreError> {
+pub fn put_path(doc: &mut AutoCommit, path: &str, value: &Json) -> Result<(), DocError> {
     let props = parse_path(path)?;
     let (last, parents) = props
         .split_last()
-        .ok_or_else(|| StoreError::BadPath(path.into()))?;
+        .ok_or_else(|| DocError::BadPath(path.into()))?;
     let mut obj = ROOT;
     for p in parents {
         obj = match doc.get(&obj, p.clone()).map_err(store_err)? {
             Some((Value::Object(_), id)) => id,
-            _ => return Err(StoreError::BadPath(path.into())),
+            _ => return Err(DocError::BadPath(path.into())),
         };
     }
     let key = match last {
@@ -360,6 +375,46 @@ pub fn put_path(doc: &mut AutoCommit, path: &str, value: &Json) -> Result<(), St
         Prop::Seq(_) => None,
     };
     write_value(doc, &obj, last.clone(), key.as_deref(), value, false)
+}
+
+/// A new document holding `record`, written by `actor` (not yet committed).
+pub fn new_record_doc(actor: automerge::ActorId, record: &Record) -> Result<AutoCommit, DocError> {
+    let mut doc = AutoCommit::new().with_actor(actor);
+    let json = serde_json::to_value(record).map_err(|e| DocError::NotARecord(e.to_string()))?;
+    reconcile_root(&mut doc, &Json::Object(Map::new()), &json)?;
+    Ok(doc)
+}
+
+/// Reads the record a document holds, with its conflicts.
+pub fn read_record(doc: &AutoCommit) -> Result<(Record, Vec<Conflict>), DocError> {
+    let (json, conflicts) = hydrate(doc)?;
+    let record = serde_json::from_value(json).map_err(|e| DocError::NotARecord(e.to_string()))?;
+    Ok((record, conflicts))
+}
+
+/// The fields fixed at creation that decide who may see a record: id, kind and scope.
+/// `None` if the document does not hold them (yet).
+pub fn read_header(doc: &AutoCommit) -> Option<(RecordId, Kind, Scope)> {
+    let text = |obj: &ObjId, key: &str| -> Option<String> {
+        match doc.get(obj, key).ok()?? {
+            (Value::Scalar(s), _) => match s.as_ref() {
+                ScalarValue::Str(s) => Some(s.to_string()),
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    let id = text(&ROOT, "id")?.parse().ok()?;
+    let kind = text(&ROOT, "kind")?.parse().ok()?;
+    let scope_obj = match doc.get(ROOT, "scope").ok()?? {
+        (Value::Object(ObjType::Map), id) => id,
+        _ => return None,
+    };
+    let scope = Scope {
+        station: text(&scope_obj, "station")?.as_str().into(),
+        village: text(&scope_obj, "village")?.as_str().into(),
+    };
+    Some((id, kind, scope))
 }
 
 #[cfg(test)]
