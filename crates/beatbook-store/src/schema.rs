@@ -32,6 +32,17 @@ const MIGRATIONS: &[&str] = &[
         data      BLOB NOT NULL
     );
 
+    -- Changes of this device the server refused for good (e.g. a record outside the user's
+    -- scope): set aside so the rest still syncs, kept so nothing is lost, shown to the user.
+    CREATE TABLE set_aside (
+        hash      BLOB PRIMARY KEY,
+        record_id TEXT NOT NULL,
+        data      BLOB NOT NULL,
+        code      TEXT NOT NULL,
+        message   TEXT NOT NULL,
+        at        TEXT NOT NULL
+    );
+
     -- Changes from elsewhere that arrived before the changes they build on; applied (and
     -- removed from here) as soon as their predecessors are in the document.
     CREATE TABLE parked (

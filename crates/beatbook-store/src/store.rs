@@ -468,6 +468,31 @@ impl Store {
     /// not at all. A change already known is a no-op; order does not matter (a change whose
     /// predecessors are missing is kept and takes effect when they arrive).
     pub fn apply_changes(&mut self, changes: &[IncomingChange]) -> Result<ApplyReport> {
+        self.apply_pulled(changes, &[], &[])
+    }
+
+    /// Applies what a sync pulled (whole documents and changes) and records device facts such
+    /// as the new sync cursor in the same transaction, so the cursor never runs ahead of the
+    /// data it stands for.
+    pub fn apply_pulled(
+        &mut self,
+        changes: &[IncomingChange],
+        documents: &[(RecordId, Vec<u8>)],
+        meta: &[(&str, &str)],
+    ) -> Result<ApplyReport> {
+        let mut from_docs = Vec::new();
+        for (id, bytes) in documents {
+            let mut doc = AutoCommit::load(bytes).map_err(doc_err)?;
+            from_docs.extend(
+                doc.get_changes(&[])
+                    .into_iter()
+                    .map(|mut c| IncomingChange {
+                        record_id: *id,
+                        bytes: c.bytes().into_owned(),
+                    }),
+            );
+        }
+        let changes: Vec<&IncomingChange> = from_docs.iter().chain(changes).collect();
         let mut by_record: Vec<(RecordId, Vec<Change>)> = Vec::new();
         for c in changes {
             let change = Change::from_bytes(c.bytes.clone()).map_err(doc_err)?;
@@ -491,11 +516,55 @@ impl Store {
             // dropped, so the cache cannot hold what the database does not.
             result?;
         }
+        for (key, value) in meta {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )?;
+        }
         tx.commit()?;
         for (id, doc) in touched {
             self.cache(id, doc);
         }
         Ok(report)
+    }
+
+    /// Sets a change of this device aside after the server refused it for good: it leaves
+    /// the outbox (so the rest syncs) but is kept, with the reason, for the user to see.
+    pub fn set_aside(&mut self, hash: &ChangeHash, code: &str, message: &str) -> Result<bool> {
+        let at = ts(self.clock.now());
+        let tx = self.conn.transaction()?;
+        let moved = tx.execute(
+            "INSERT OR IGNORE INTO set_aside (hash, record_id, data, code, message, at)
+             SELECT hash, record_id, data, ?2, ?3, ?4 FROM outbox WHERE hash = ?1",
+            params![hash.0.as_slice(), code, message, at],
+        )?;
+        tx.execute("DELETE FROM outbox WHERE hash = ?1", [hash.0.as_slice()])?;
+        tx.commit()?;
+        Ok(moved > 0)
+    }
+
+    /// Changes the server refused for good: record, code and message.
+    pub fn set_aside_changes(&self) -> Result<Vec<(RecordId, String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT record_id, code, message FROM set_aside ORDER BY at")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.map(|r| {
+            let (id, code, message) = r?;
+            Ok((parse_id(&id)?, code, message))
+        })
+        .collect()
+    }
+
+    /// Gives this store a new Automerge actor (e.g. when a different person enrols on it).
+    pub fn reset_actor(&mut self) -> Result<()> {
+        let actor = ActorId::random();
+        self.set_meta("actor", &actor.to_hex_string())?;
+        self.docs.clear();
+        self.actor = actor;
+        Ok(())
     }
 
     /// Every change of a record's document, encoded, in causal order.
@@ -626,6 +695,20 @@ impl Store {
         ))?;
         let rows = stmt.query_map([target.to_string()], summary_row)?;
         rows.map(|r| r?).collect()
+    }
+
+    /// How many of `ids` hold conflicting values.
+    pub fn count_conflicted(&self, ids: &[RecordId]) -> Result<usize> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT conflicts > 0 FROM records WHERE id = ?1")?;
+        let mut n = 0;
+        for id in ids {
+            let conflicted: Option<bool> =
+                stmt.query_row([id.to_string()], |r| r.get(0)).optional()?;
+            n += usize::from(conflicted == Some(true));
+        }
+        Ok(n)
     }
 
     /// Every record naming a person with this ID number or phone (households, key persons,
