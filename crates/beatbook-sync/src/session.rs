@@ -244,7 +244,7 @@ fn lock(store: &Mutex<Store>) -> Result<std::sync::MutexGuard<'_, Store>, SyncEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use beatbook_model::{Assignment, Body, FixedClock, Publicity, Role, Scope, SystemClock};
+    use beatbook_model::{Assignment, Body, Publicity, Role, Scope, SystemClock};
     use beatbook_protocol::{verify, PulledChange, UserInfo};
     use std::sync::Arc;
 
