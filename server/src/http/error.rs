@@ -1,0 +1,125 @@
+//! The one error type every handler returns: a status, and the JSON `{code, message}` body
+//! of [`ApiErrorBody`]. Bad input gets a clear message; internal failures are logged and
+//! answered with a generic one.
+
+use crate::storage::StorageError;
+use crate::sync::SyncError;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use beatbook_protocol::{hex, ApiErrorBody, ErrorCode};
+
+/// An HTTP error answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The JSON body.
+    pub body: ApiErrorBody,
+    /// Seconds for a `Retry-After` header.
+    pub retry_after: Option<u64>,
+}
+
+/// The usual status of each code.
+pub(crate) fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::BadRequest | ErrorCode::BadChange => StatusCode::BAD_REQUEST,
+        ErrorCode::Unauthorized
+        | ErrorCode::BadCredentials
+        | ErrorCode::TokenExpired
+        | ErrorCode::BadSignature => StatusCode::UNAUTHORIZED,
+        ErrorCode::AccountDisabled
+        | ErrorCode::DeviceRevoked
+        | ErrorCode::UnknownActor
+        | ErrorCode::OutOfScope => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::UpgradeRequired => StatusCode::UPGRADE_REQUIRED,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl ApiError {
+    /// An error with the code's usual status. `message`: Chinese, then English.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: status_of(code),
+            body: ApiErrorBody {
+                code,
+                message: message.into(),
+                change: None,
+            },
+            retry_after: None,
+        }
+    }
+
+    /// The same error with another status.
+    pub fn with_status(mut self, status: StatusCode) -> ApiError {
+        self.status = status;
+        self
+    }
+
+    /// An internal failure: logged in full, answered generically.
+    pub fn internal(error: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %error, "internal error");
+        ApiError::new(
+            ErrorCode::Internal,
+            "服务器内部错误，已记录，请稍后重试 / internal server error (logged); retry later",
+        )
+    }
+
+    /// The client speaks an older protocol.
+    pub fn upgrade_required() -> ApiError {
+        ApiError::new(
+            ErrorCode::UpgradeRequired,
+            format!(
+                "应用版本过旧，请升级后再同步 / this app is too old for the server (protocol {}); \
+                 please upgrade",
+                beatbook_protocol::PROTOCOL_VERSION
+            ),
+        )
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<SyncError> for ApiError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::Refused {
+                code,
+                message,
+                change,
+            } => {
+                let status = if code == ErrorCode::BadChange {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                let mut err = ApiError::new(code, message).with_status(status);
+                err.body.change = change.map(|h| hex(&h));
+                err
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
