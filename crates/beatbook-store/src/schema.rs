@@ -70,7 +70,6 @@ const MIGRATIONS: &[&str] = &[
         title       TEXT NOT NULL,
         deleted     INTEGER NOT NULL,
         conflicts   INTEGER NOT NULL,
-        search_text TEXT NOT NULL,
         json        TEXT NOT NULL
     );
     CREATE INDEX records_by_kind ON records (kind, village, occurred_at);

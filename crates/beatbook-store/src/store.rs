@@ -16,7 +16,7 @@ use serde_json::{json, Value as Json};
 
 use crate::error::{Result, StoreError};
 use crate::schema;
-use crate::search::{self, Plan};
+use crate::search;
 use beatbook_doc::{self as doc, Conflict};
 
 /// A record's chunks are folded into one snapshot once there are this many.
@@ -656,32 +656,15 @@ impl Store {
     /// Records whose names, addresses, ID numbers, phones or notes contain `text` (any
     /// Chinese substring, even two characters). Deleted records are not searched.
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<Summary>> {
-        let cols = SUMMARY_COLUMNS.replace("id,", "records.id,");
-        let (sql, args) = match search::plan(text) {
-            Plan::Empty => return Ok(Vec::new()),
-            Plan::Match(expr) => (
-                format!(
-                    "SELECT {cols} FROM search JOIN records ON records.rowid = search.rowid
-                     WHERE search MATCH ?1 AND deleted = 0 ORDER BY rank LIMIT {limit}"
-                ),
-                vec![expr],
-            ),
-            Plan::Scan(parts) => {
-                let conds: Vec<String> = (1..=parts.len())
-                    .map(|i| format!("search_text LIKE ?{i} ESCAPE '\\'"))
-                    .collect();
-                (
-                    format!(
-                        "SELECT {cols} FROM records WHERE deleted = 0 AND {}
-                         ORDER BY occurred_at DESC LIMIT {limit}",
-                        conds.join(" AND ")
-                    ),
-                    parts.iter().map(|p| search::like_pattern(p)).collect(),
-                )
-            }
+        let Some(expr) = search::match_expr(text) else {
+            return Ok(Vec::new());
         };
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args.iter()), summary_row)?;
+        let cols = SUMMARY_COLUMNS.replace("id,", "records.id,");
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {cols} FROM search JOIN records ON records.rowid = search.rowid
+             WHERE search MATCH ?1 AND deleted = 0 ORDER BY rank LIMIT {limit}"
+        ))?;
+        let rows = stmt.query_map([expr], summary_row)?;
         rows.map(|r| r?).collect()
     }
 
@@ -939,15 +922,15 @@ fn project(tx: &Transaction<'_>, id: RecordId, doc: &AutoCommit) -> Result<bool>
     let occurred = body.occurred_at().unwrap_or(record.created_at);
     tx.execute(
         "INSERT INTO records (id, kind, station, village, author, created_at, updated_at,
-             occurred_at, status, assignee, due_at, title, deleted, conflicts, search_text, json)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             occurred_at, status, assignee, due_at, title, deleted, conflicts, json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT (id) DO UPDATE SET
              kind = excluded.kind, station = excluded.station, village = excluded.village,
              author = excluded.author, created_at = excluded.created_at,
              updated_at = excluded.updated_at, occurred_at = excluded.occurred_at,
              status = excluded.status, assignee = excluded.assignee, due_at = excluded.due_at,
              title = excluded.title, deleted = excluded.deleted, conflicts = excluded.conflicts,
-             search_text = excluded.search_text, json = excluded.json",
+             json = excluded.json",
         params![
             key,
             body.kind().as_str(),
@@ -963,7 +946,6 @@ fn project(tx: &Transaction<'_>, id: RecordId, doc: &AutoCommit) -> Result<bool>
             body.title(),
             record.deleted,
             conflicts.len() as i64,
-            search_text,
             serde_json::to_string(&record).map_err(doc_err)?,
         ],
     )?;
