@@ -146,7 +146,8 @@ async fn a_stolen_token_is_useless_without_the_device_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_device_receives_nothing_and_cannot_push() {
     let (server, officer, aux, _chief) = setup().await;
-    aux.create(scope("gucheng", "nanjie"), household("李四"))
+    let theirs = aux
+        .create(scope("gucheng", "nanjie"), household("李四"))
         .unwrap();
     aux.sync().await.unwrap();
     let device = server
