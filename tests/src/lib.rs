@@ -83,6 +83,17 @@ impl TestServer {
         server
     }
 
+    /// A handle for admin operations on a server that is not running (no HTTP).
+    pub fn from_state(state: AppState) -> TestServer {
+        TestServer {
+            url: String::new(),
+            state,
+            shutdown: None,
+            task: None,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
     async fn wait_ready(&self) {
         let client = reqwest::Client::new();
         for _ in 0..500 {
