@@ -44,10 +44,11 @@ fn start(data: &Path, listen: &str) -> (Child, String) {
     let mut line = String::new();
     loop {
         line.clear();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "server exited before listening"
-        );
+        if out.read_line(&mut line).unwrap() == 0 {
+            let _ = child.kill();
+            let status = child.wait().unwrap();
+            panic!("server exited before listening: {status}");
+        }
         if let Some(url) = line.trim().strip_prefix("listening on ") {
             // Keep draining stdout so the server never blocks on a full pipe.
             std::thread::spawn(move || for _ in out.lines() {});

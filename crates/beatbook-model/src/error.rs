@@ -83,7 +83,7 @@ impl FieldError {
 
     /// The message for people, naming the field.
     pub fn message(&self, lang: Lang) -> String {
-        let f = &self.field;
+        let f = &path_label(&self.field, lang);
         match (&self.problem, lang) {
             (Problem::Required, Lang::Zh) => format!("{f}：必填"),
             (Problem::Required, Lang::En) => format!("{f}: required"),
@@ -190,11 +190,16 @@ impl ModelError {
     pub fn message(&self, lang: Lang) -> String {
         match (self, lang) {
             (ModelError::Invalid(errors), _) => Self::join(errors, lang),
-            (ModelError::IllegalTransition { kind, from, to }, Lang::Zh) => {
-                format!("{kind} 不能从“{from}”变为“{to}”")
-            }
-            (ModelError::IllegalTransition { kind, from, to }, Lang::En) => {
-                format!("a {kind} cannot move from {from} to {to}")
+            (ModelError::IllegalTransition { kind, from, to }, _) => {
+                let from = crate::status::status_label(kind, from, lang);
+                let to = crate::status::status_label(kind, to, lang);
+                match lang {
+                    Lang::Zh => format!("{}不能从“{from}”变为“{to}”", kind_label(kind, lang)),
+                    Lang::En => format!(
+                        "a {} cannot move from {from} to {to}",
+                        kind_label(kind, lang).to_lowercase()
+                    ),
+                }
             }
             (ModelError::Immutable { field }, Lang::Zh) => {
                 format!("{field} 在创建后不能修改")
@@ -214,6 +219,92 @@ impl ModelError {
             (ModelError::Malformed(why), Lang::En) => format!("the record cannot be read: {why}"),
         }
     }
+}
+
+fn kind_label(kind: &str, lang: Lang) -> &'static str {
+    kind.parse::<crate::Kind>()
+        .map(|k| k.label(lang))
+        .unwrap_or("record")
+}
+
+/// The label of a field name, for messages: `id_number` → 身份证号 / ID number.
+pub fn field_label(name: &str, lang: Lang) -> Option<&'static str> {
+    const LABELS: &[(&str, &str, &str)] = &[
+        ("address", "地址", "address"),
+        ("members", "成员", "member"),
+        ("parties", "当事人", "party"),
+        ("name", "姓名", "name"),
+        ("id_number", "身份证号", "ID number"),
+        ("phone", "手机号", "mobile number"),
+        ("notes", "备注", "notes"),
+        ("visited_at", "走访时间", "visit time"),
+        ("place", "地点", "place"),
+        ("purpose", "目的", "purpose"),
+        ("findings", "了解情况", "findings"),
+        ("problems", "发现问题", "problems"),
+        ("follow_up", "后续措施", "follow-up"),
+        ("location", "位置", "location"),
+        ("responsible_officer", "责任民警", "responsible officer"),
+        ("checked_at", "核查时间", "check time"),
+        ("situation", "现实表现", "situation"),
+        ("risk_level_after", "核查后风险等级", "risk level after"),
+        ("unit_name", "单位名称", "unit name"),
+        ("inspected_at", "检查时间", "inspection time"),
+        ("items", "检查项目", "item"),
+        ("item", "项目", "item"),
+        ("note", "说明", "note"),
+        ("hazards_found", "发现隐患", "hazards found"),
+        ("deadline", "整改期限", "deadline"),
+        ("reported_at", "登记时间", "report time"),
+        ("description", "情况描述", "description"),
+        ("referral", "移交去向", "referral"),
+        ("sessions", "调解记录", "session"),
+        ("held_at", "时间", "time"),
+        ("outcome", "结果", "outcome"),
+        ("return_visit", "回访", "return visit"),
+        ("at", "时间", "time"),
+        ("started_at", "开始时间", "start"),
+        ("ended_at", "结束时间", "end"),
+        ("area", "巡逻区域", "area"),
+        ("route", "轨迹点", "route point"),
+        ("point", "坐标", "point"),
+        ("observations", "巡逻情况", "observation"),
+        ("text", "内容", "text"),
+        ("topic", "主题", "topic"),
+        ("audience", "受众人数", "audience"),
+        ("found_at", "发现时间", "time found"),
+        ("clearance_note", "销号说明", "clearance note"),
+        ("cleared_at", "清零时间", "time cleared"),
+        ("assignee", "执行人", "assignee"),
+        ("assigned_by", "派单人", "assigned by"),
+        ("instructions", "任务要求", "instructions"),
+        ("due_at", "截止时间", "due"),
+        ("completed_by", "完成记录", "completing record"),
+        ("cancel_reason", "取消原因", "cancellation reason"),
+    ];
+    LABELS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, zh, en)| if lang == Lang::Zh { *zh } else { *en })
+}
+
+/// A field path for people: `members[1].id_number` → 成员2 身份证号 / member 2 ID number.
+pub fn path_label(path: &str, lang: Lang) -> String {
+    path.split('.')
+        .map(|part| {
+            let (name, index) = match part.split_once('[') {
+                Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
+                None => (part, None),
+            };
+            let label = field_label(name, lang).unwrap_or(name);
+            match (index, lang) {
+                (Some(i), Lang::Zh) => format!("{label}{}", i + 1),
+                (Some(i), Lang::En) => format!("{label} {}", i + 1),
+                (None, _) => label.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl fmt::Display for Problem {

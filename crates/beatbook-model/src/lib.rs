@@ -13,7 +13,7 @@ pub mod time;
 pub mod validate;
 
 pub use access::{Assignment, Role};
-pub use error::{FieldError, Lang, ModelError, Problem};
+pub use error::{field_label, path_label, FieldError, Lang, ModelError, Problem};
 pub use ids::{RecordId, StationId, UserId, VillageId};
 pub use jurisdiction::{County, Post, PostKind, Station, Village};
 pub use kinds::*;

@@ -10,6 +10,8 @@ pub trait Transition: Copy + Eq + std::fmt::Debug {
     const KIND: &'static str;
     /// Stable name of the status.
     fn as_str(self) -> &'static str;
+    /// The label people read.
+    fn label(self, lang: crate::Lang) -> &'static str;
     /// Whether the machine allows `self → to`. Staying put is always allowed.
     fn allows(self, to: Self) -> bool;
     /// `Ok` if `self → to` is allowed, else [`ModelError::IllegalTransition`].
@@ -24,6 +26,28 @@ pub trait Transition: Copy + Eq + std::fmt::Debug {
             })
         }
     }
+}
+
+/// The label of status `name` of record kind `kind` (e.g. `dispute`, `closed` → 已结案);
+/// the name itself if unknown.
+pub fn status_label<'a>(kind: &str, name: &'a str, lang: crate::Lang) -> &'a str {
+    fn find<T: Transition>(all: &[T], name: &str, lang: crate::Lang) -> Option<&'static str> {
+        all.iter()
+            .find(|s| s.as_str() == name)
+            .map(|s| s.label(lang))
+    }
+    let found = match kind {
+        "dispute" => find(&DisputeStatus::ALL, name, lang),
+        "hazard" => find(&HazardStatus::ALL, name, lang),
+        "task" => find(&TaskStatus::ALL, name, lang),
+        "patrol" => match (name, lang) {
+            ("ended", crate::Lang::Zh) => Some("已结束"),
+            ("ongoing", crate::Lang::Zh) => Some("进行中"),
+            _ => None,
+        },
+        _ => None,
+    };
+    found.unwrap_or(name)
 }
 
 /// A dispute case: reported → mediating → resolved | referred → closed.
@@ -43,6 +67,17 @@ pub enum DisputeStatus {
     Closed,
 }
 
+impl DisputeStatus {
+    /// Every status, in order.
+    pub const ALL: [DisputeStatus; 5] = [
+        DisputeStatus::Reported,
+        DisputeStatus::Mediating,
+        DisputeStatus::Resolved,
+        DisputeStatus::Referred,
+        DisputeStatus::Closed,
+    ];
+}
+
 impl Transition for DisputeStatus {
     const KIND: &'static str = "dispute";
     fn as_str(self) -> &'static str {
@@ -52,6 +87,21 @@ impl Transition for DisputeStatus {
             DisputeStatus::Resolved => "resolved",
             DisputeStatus::Referred => "referred",
             DisputeStatus::Closed => "closed",
+        }
+    }
+    fn label(self, lang: crate::Lang) -> &'static str {
+        use crate::Lang::*;
+        match (self, lang) {
+            (DisputeStatus::Reported, Zh) => "已登记",
+            (DisputeStatus::Reported, En) => "reported",
+            (DisputeStatus::Mediating, Zh) => "调解中",
+            (DisputeStatus::Mediating, En) => "mediating",
+            (DisputeStatus::Resolved, Zh) => "已化解",
+            (DisputeStatus::Resolved, En) => "resolved",
+            (DisputeStatus::Referred, Zh) => "已移交",
+            (DisputeStatus::Referred, En) => "referred",
+            (DisputeStatus::Closed, Zh) => "已结案",
+            (DisputeStatus::Closed, En) => "closed",
         }
     }
     fn allows(self, to: Self) -> bool {
@@ -92,6 +142,15 @@ pub enum HazardStatus {
     Cleared,
 }
 
+impl HazardStatus {
+    /// Every status, in order.
+    pub const ALL: [HazardStatus; 3] = [
+        HazardStatus::Open,
+        HazardStatus::Rectifying,
+        HazardStatus::Cleared,
+    ];
+}
+
 impl Transition for HazardStatus {
     const KIND: &'static str = "hazard";
     fn as_str(self) -> &'static str {
@@ -99,6 +158,17 @@ impl Transition for HazardStatus {
             HazardStatus::Open => "open",
             HazardStatus::Rectifying => "rectifying",
             HazardStatus::Cleared => "cleared",
+        }
+    }
+    fn label(self, lang: crate::Lang) -> &'static str {
+        use crate::Lang::*;
+        match (self, lang) {
+            (HazardStatus::Open, Zh) => "待整改",
+            (HazardStatus::Open, En) => "open",
+            (HazardStatus::Rectifying, Zh) => "整改中",
+            (HazardStatus::Rectifying, En) => "rectifying",
+            (HazardStatus::Cleared, Zh) => "已清零",
+            (HazardStatus::Cleared, En) => "cleared",
         }
     }
     fn allows(self, to: Self) -> bool {
@@ -120,6 +190,11 @@ pub enum TaskStatus {
     Cancelled,
 }
 
+impl TaskStatus {
+    /// Every status, in order.
+    pub const ALL: [TaskStatus; 3] = [TaskStatus::Open, TaskStatus::Done, TaskStatus::Cancelled];
+}
+
 impl Transition for TaskStatus {
     const KIND: &'static str = "task";
     fn as_str(self) -> &'static str {
@@ -127,6 +202,17 @@ impl Transition for TaskStatus {
             TaskStatus::Open => "open",
             TaskStatus::Done => "done",
             TaskStatus::Cancelled => "cancelled",
+        }
+    }
+    fn label(self, lang: crate::Lang) -> &'static str {
+        use crate::Lang::*;
+        match (self, lang) {
+            (TaskStatus::Open, Zh) => "待办",
+            (TaskStatus::Open, En) => "open",
+            (TaskStatus::Done, Zh) => "已完成",
+            (TaskStatus::Done, En) => "done",
+            (TaskStatus::Cancelled, Zh) => "已取消",
+            (TaskStatus::Cancelled, En) => "cancelled",
         }
     }
     fn allows(self, to: Self) -> bool {
@@ -163,6 +249,10 @@ mod tests {
         let err = Closed.check(Mediating).unwrap_err();
         assert_eq!(err.code(), "illegal_transition");
         assert!(err.message(crate::Lang::En).contains("closed to mediating"));
+        assert_eq!(
+            err.message(crate::Lang::Zh),
+            "矛盾纠纷不能从“已结案”变为“调解中”"
+        );
     }
 
     #[test]

@@ -300,6 +300,11 @@ mod tests {
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "phone", "at"]);
         assert!(errs[0].message(crate::Lang::Zh).contains("必填"));
+        let id = FieldError::new("members[1].id_number", Problem::IdNumberFormat);
+        assert!(id.message(crate::Lang::Zh).starts_with("成员2 身份证号："));
+        assert!(id
+            .message(crate::Lang::En)
+            .starts_with("member 2 ID number:"));
         assert!(errs[1].message(crate::Lang::En).contains("11 digits"));
     }
 }

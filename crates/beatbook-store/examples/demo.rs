@@ -4,7 +4,7 @@
 //! two-character search finds 张三丰.
 //!
 //! Run it with `cargo run -p beatbook-store --example demo`. The stores are written to
-//! `demo-data/` at the workspace root (wiped at the start, ignored by git).
+//! `demo-data/store-demo/` at the workspace root (wiped at the start, ignored by git).
 
 use std::error::Error;
 use std::path::Path;
@@ -22,7 +22,7 @@ type Result<T = ()> = std::result::Result<T, Box<dyn Error>>;
 
 fn main() -> Result {
     let started = Instant::now();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo-data");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo-data/store-demo");
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }

@@ -21,7 +21,7 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  run     set up whatever is missing and run the system
+  run     set up whatever is missing and run the system (server + demo county)
   test    run everything CI runs (fmt, clippy, tests), stopping at the first failure
   help    show this message";
 
@@ -71,22 +71,61 @@ fn dispatch(args: Vec<OsString>) -> Result<()> {
     }
 }
 
-/// `cargo xtask run`: set up whatever is missing, then run the system.
+/// `cargo xtask run`: set up whatever is missing, then run the system: the sync server over
+/// a demo county (seeded on first run into `demo-data/server`), in the foreground.
 fn run(root: &Path) -> Result<()> {
     let mut steps = Steps::new("run");
-    steps.step("check cargo", || exec(cargo(root).arg("--version")))?;
-    steps.step("run demo", || {
-        exec(cargo(root).args([
-            "run",
-            "--quiet",
-            "-p",
-            "beatbook-store",
-            "--example",
-            "demo",
-        ]))
+    steps.step("build server and command line", || {
+        exec(cargo(root).args(["build", "-p", "beatbook-server", "-p", "beatbook-cli"]))
+    })?;
+    let bin = root.join("target/debug");
+    let data = root.join("demo-data/server");
+    let accounts = data.join("accounts.txt");
+    steps.step("seed demo county", || {
+        if data.join("server.db").exists() && accounts.exists() {
+            eprintln!("    demo-data/server already seeded; delete it to start over");
+            return Ok(());
+        }
+        std::fs::create_dir_all(&data)?;
+        let out = Command::new(bin.join("beatbook-server"))
+            .args(["seed-demo", "--data"])
+            .arg(&data)
+            .output()
+            .context("could not start beatbook-server")?;
+        if !out.status.success() {
+            bail!(
+                "seed-demo failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        std::fs::write(&accounts, &out.stdout)?;
+        Ok(())
     })?;
     steps.finish();
-    Ok(())
+    let listen = env::var("BEATBOOK_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let shown = std::fs::read_to_string(&accounts).unwrap_or_default();
+    println!("{shown}");
+    println!(
+        "\
+服务器 / server: http://{listen}   (Ctrl-C 停止 / to stop)
+数据 / data:    {data}
+
+试试命令行 / try the command line (in another terminal):
+  export PATH=\"{bin}:$PATH\"
+  echo '<password>' | beatbook --home /tmp/officer login --server http://{listen} --username <officer username> --password-stdin
+  beatbook --home /tmp/officer list household
+  beatbook --home /tmp/officer search 张
+  beatbook --home /tmp/officer sync
+See docs/walkthrough.md for a whole day's work.
+",
+        data = data.display(),
+        bin = bin.display(),
+    );
+    exec(
+        Command::new(bin.join("beatbook-server"))
+            .args(["serve", "--listen", &listen, "--data"])
+            .arg(&data),
+    )
 }
 
 /// `cargo xtask test`: everything CI runs, stopping at the first failure.
