@@ -12,4 +12,6 @@ mod session;
 pub use backoff::Backoff;
 pub use device::{Device, COUNTY_META_KEY, DEVICE_META_KEY};
 pub use error::SyncError;
-pub use session::{run, Progress, Session, Step, SyncSummary, Transport, CURSOR_META_KEY};
+pub use session::{
+    run, run_with_retry, Progress, Session, Step, SyncSummary, Transport, CURSOR_META_KEY,
+};

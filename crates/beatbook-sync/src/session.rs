@@ -235,6 +235,34 @@ pub async fn run<T: Transport>(
     }
 }
 
+/// Like [`run`], retrying transient failures (no signal, server busy) after the delays of
+/// `backoff`, at most `attempts` times in all. Each retry resumes where the last attempt
+/// stopped: acknowledged changes are not sent again, an unacknowledged one is resent and the
+/// server treats the copy as a no-op.
+pub async fn run_with_retry<T: Transport>(
+    store: &Mutex<Store>,
+    device: &Device,
+    transport: &T,
+    backoff: &mut crate::Backoff,
+    attempts: u32,
+    mut on_progress: impl FnMut(Progress),
+) -> Result<SyncSummary, SyncError> {
+    let mut attempt = 1;
+    loop {
+        match run(store, device, transport, &mut on_progress).await {
+            Ok(summary) => {
+                backoff.reset();
+                return Ok(summary);
+            }
+            Err(e) if e.is_transient() && attempt < attempts => {
+                attempt += 1;
+                tokio::time::sleep(backoff.next_delay()).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 fn lock(store: &Mutex<Store>) -> Result<std::sync::MutexGuard<'_, Store>, SyncError> {
     store
         .lock()
@@ -246,6 +274,7 @@ mod tests {
     use super::*;
     use beatbook_model::{Assignment, Body, Publicity, Role, Scope, SystemClock};
     use beatbook_protocol::{verify, PulledChange, UserInfo};
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
     fn store() -> Store {
@@ -375,5 +404,95 @@ mod tests {
         assert_eq!(mine.pending_count().unwrap(), 0);
         assert_eq!(mine.set_aside_changes().unwrap().len(), 1);
         assert_eq!(session.summary().set_aside, 1);
+    }
+
+    /// A server stand-in that drops the first `drop` answers after "processing" them, then
+    /// acknowledges everything it is sent.
+    struct Lossy {
+        drop: usize,
+        calls: AtomicUsize,
+        seen: Mutex<Vec<[u8; 32]>>,
+    }
+
+    impl Transport for Lossy {
+        async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
+            let req: SyncRequest = decode(&body).unwrap();
+            let mut seen = self.seen.lock().unwrap();
+            let mut acked = Vec::new();
+            for p in &req.push {
+                let hash = automerge::Change::from_bytes(p.change.clone())
+                    .unwrap()
+                    .hash()
+                    .0;
+                if !seen.contains(&hash) {
+                    seen.push(hash);
+                }
+                acked.push(hash);
+            }
+            if self.calls.fetch_add(1, Ordering::SeqCst) < self.drop {
+                return Err(SyncError::Offline("connection reset mid-response".into()));
+            }
+            Ok(encode(&SyncResponse {
+                acked,
+                cursor: Cursor {
+                    seq: 1,
+                    snapshot: None,
+                },
+                ..SyncResponse::default()
+            })
+            .unwrap())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn lost_answers_are_retried_with_backoff_and_nothing_is_sent_twice_for_good() {
+        let key = DeviceKey::generate().unwrap();
+        let mut s = store();
+        for i in 0..5 {
+            publicity(&mut s, &format!("宣传{i}"));
+        }
+        let store = Mutex::new(s);
+        let lossy = Lossy {
+            drop: 3,
+            calls: AtomicUsize::new(0),
+            seen: Mutex::new(Vec::new()),
+        };
+        let mut backoff = crate::Backoff::new(1);
+        let started = tokio::time::Instant::now();
+        let summary = run_with_retry(&store, &device(&key), &lossy, &mut backoff, 10, |_| {})
+            .await
+            .unwrap();
+        assert_eq!(summary.pushed, 5);
+        assert_eq!(lossy.calls.load(Ordering::SeqCst), 4);
+        assert_eq!(
+            lossy.seen.lock().unwrap().len(),
+            5,
+            "each change is one change on the server"
+        );
+        assert_eq!(store.lock().unwrap().pending_count().unwrap(), 0);
+        // Three failures waited about 2 + 4 + 8 s (with jitter), on the paused clock.
+        let waited = started.elapsed();
+        assert!(
+            waited >= std::time::Duration::from_secs(7)
+                && waited <= std::time::Duration::from_secs(14),
+            "{waited:?}"
+        );
+
+        let give_up = Lossy {
+            drop: usize::MAX,
+            calls: AtomicUsize::new(0),
+            seen: Mutex::new(Vec::new()),
+        };
+        publicity(&mut store.lock().unwrap(), "再来一条");
+        let err = run_with_retry(&store, &device(&key), &give_up, &mut backoff, 3, |_| {})
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "offline");
+        assert_eq!(give_up.calls.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            store.lock().unwrap().pending_count().unwrap(),
+            1,
+            "nothing lost"
+        );
     }
 }
