@@ -135,6 +135,10 @@ impl From<SyncError> for Failure {
         match e {
             SyncError::Store(s) => s.into(),
             SyncError::NotEnrolled => Failure::not_logged_in(),
+            SyncError::PendingWork { .. } => {
+                let (zh, en) = split(&e.to_string());
+                Failure::new(Exit::BadInput, code, zh, en)
+            }
             SyncError::Offline(detail) => Failure::new(
                 Exit::Offline,
                 "offline",

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// The store file inside the data folder.
 pub const STORE_FILE: &str = "device.db";
 /// The store meta key where the command keeps the time of the last successful sync.
-pub const LAST_SYNC_META_KEY: &str = "last_sync_at";
+pub use beatbook_sync::LAST_SYNC_META_KEY;
 
 /// Where the device's data lives and how to talk to the user.
 #[derive(Debug, Clone)]

@@ -18,6 +18,10 @@ pub enum SyncError {
     /// This device is not enrolled: log in first.
     #[error("本机尚未登录，请先登录 / this device is not enrolled: log in first")]
     NotEnrolled,
+    /// Someone else's work on this handset has not been sent yet; logging in as another user
+    /// now would strand it.
+    #[error("本机还有 {count} 条 {username} 的修改尚未上传，请先由 {username} 登录并同步 / {count} changes by {username} have not been sent yet: let {username} log in and sync first")]
+    PendingWork { username: String, count: usize },
     /// The local store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -30,7 +34,7 @@ impl SyncError {
             SyncError::Offline(_) => true,
             SyncError::Refused(body) => body.code.is_transient(),
             SyncError::BadResponse(_) => true,
-            SyncError::NotEnrolled | SyncError::Store(_) => false,
+            SyncError::NotEnrolled | SyncError::PendingWork { .. } | SyncError::Store(_) => false,
         }
     }
 
@@ -57,6 +61,7 @@ impl SyncError {
             SyncError::Refused(body) => body.code.as_str(),
             SyncError::BadResponse(_) => "bad_response",
             SyncError::NotEnrolled => "not_enrolled",
+            SyncError::PendingWork { .. } => "pending_work",
             SyncError::Store(e) => e.code(),
         }
     }

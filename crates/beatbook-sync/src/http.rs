@@ -111,6 +111,15 @@ pub async fn enrol(
     let same_user = previous
         .as_ref()
         .is_some_and(|d| d.user.username == username.trim());
+    if let Some(previous) = previous.as_ref().filter(|_| !same_user) {
+        let count = lock(store)?.pending_count()?;
+        if count > 0 {
+            return Err(SyncError::PendingWork {
+                username: previous.user.username.clone(),
+                count,
+            });
+        }
+    }
     if previous.is_some() && !same_user {
         lock(store)?.reset_actor()?;
     }

@@ -14,4 +14,5 @@ pub use device::{Device, COUNTY_META_KEY, DEVICE_META_KEY};
 pub use error::SyncError;
 pub use session::{
     run, run_with_retry, Progress, Session, Step, SyncSummary, Transport, CURSOR_META_KEY,
+    LAST_SYNC_META_KEY,
 };

@@ -16,6 +16,8 @@ use crate::{Device, SyncError};
 
 /// The store meta key holding the feed cursor (JSON).
 pub const CURSOR_META_KEY: &str = "sync_cursor";
+/// The store meta key holding when this device last caught up with the server (RFC 3339).
+pub const LAST_SYNC_META_KEY: &str = "last_sync_at";
 /// At most this many changes per request…
 const PUSH_MAX_CHANGES: usize = 2000;
 /// …and about this many bytes.
@@ -151,7 +153,13 @@ impl Session {
         self.summary.pulled_documents += documents.len();
         let cursor = serde_json::to_string(&resp.cursor)
             .map_err(|e| SyncError::BadResponse(e.to_string()))?;
-        let report = store.apply_pulled(&changes, &documents, &[(CURSOR_META_KEY, &cursor)])?;
+        let caught_up = !resp.more && store.pending_count()? == 0;
+        let now = chrono::Utc::now().to_rfc3339();
+        let mut meta = vec![(CURSOR_META_KEY, cursor.as_str())];
+        if caught_up {
+            meta.push((LAST_SYNC_META_KEY, now.as_str()));
+        }
+        let report = store.apply_pulled(&changes, &documents, &meta)?;
         self.summary.records_updated += report.records.len();
         self.summary.conflicts += store.count_conflicted(&report.records)?;
         self.cursor = resp.cursor;

@@ -175,7 +175,7 @@ pub fn sync(home: &Home, as_json: bool) -> Result<String> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let mut store = store
+    let store = store
         .into_inner()
         .map_err(|_| Failure::other("lock", "本机数据被锁定", "the store lock was poisoned"))?;
     let summary = match result {
@@ -193,8 +193,6 @@ pub fn sync(home: &Home, as_json: bool) -> Result<String> {
             });
         }
     };
-    let now = Utc::now();
-    store.set_meta(LAST_SYNC_META_KEY, &now.to_rfc3339())?;
     let conflicts = conflicted(&store)?;
     let pending = store.pending_count()?;
     if as_json {
