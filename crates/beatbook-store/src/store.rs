@@ -19,7 +19,7 @@ use crate::schema;
 use crate::search;
 use beatbook_doc::{self as doc, Conflict};
 
-/// A record's chunks are folded into one snapshot once there are this many.
+/// A record's chunks are folded into one snapshot once there are this many, at the latest.
 pub const COMPACT_AT: i64 = 32;
 /// How many recently used documents stay in memory.
 const CACHE_DOCS: usize = 128;
@@ -200,6 +200,9 @@ impl Store {
     }
 
     fn init(mut conn: Connection, key: Option<&StoreKey>, clock: Arc<dyn Clock>) -> Result<Store> {
+        // A wrong key is reported as `StoreError::WrongKey`; SQLCipher need not also log it.
+        conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))
+            .optional()?;
         match key {
             Some(StoreKey::Passphrase(p)) => conn.pragma_update(None, "key", p)?,
             Some(StoreKey::Raw(k)) => {
@@ -869,15 +872,21 @@ fn append_chunk(tx: &Transaction<'_>, id: RecordId, bytes: &[u8]) -> Result<()> 
     Ok(())
 }
 
-/// Folds a record's chunks into one snapshot once there are many. Changes with missing
+/// Folds a record's chunks into one snapshot once the chunks added since the last snapshot
+/// weigh more than half of it, or there are [`COMPACT_AT`] of them: a record then takes at
+/// most about 1.5× its compacted size (each edit's change is a couple of hundred bytes beside
+/// a household's kilobyte, which 32 loose changes multiplied fourfold). Changes with missing
 /// predecessors never enter a document (they are parked), so the snapshot holds everything.
 fn maybe_compact(tx: &Transaction<'_>, id: RecordId, doc: &mut AutoCommit) -> Result<()> {
-    let n: i64 = tx.query_row(
-        "SELECT count(*) FROM doc_chunks WHERE record_id = ?1",
+    let (n, loose, snapshot): (i64, i64, i64) = tx.query_row(
+        "SELECT count(*),
+                COALESCE(SUM(CASE WHEN is_snapshot = 0 THEN length(data) END), 0),
+                COALESCE(SUM(CASE WHEN is_snapshot = 1 THEN length(data) END), 0)
+         FROM doc_chunks WHERE record_id = ?1",
         [id.to_string()],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    if n < COMPACT_AT {
+    if n < 2 || (n < COMPACT_AT && 2 * loose <= snapshot) {
         return Ok(());
     }
     let snapshot = doc.save();
