@@ -1,8 +1,8 @@
-//! The fields of each record kind as the command shows and parses them: name, type, whether
-//! required, labels, allowed values. A test compares this table with the model's own JSON so
-//! the two cannot drift apart.
+//! The fields of each record kind as people see and enter them: name, type, whether required,
+//! labels, allowed values. Shared by the `beatbook` command and the app's forms; a test in
+//! `beatbook-cli` compares this table with the model's own JSON so the two cannot drift apart.
 
-use beatbook_model::{Kind, Lang};
+use crate::{Kind, Lang};
 
 /// One allowed value of an enumerated field: the stable code and its labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

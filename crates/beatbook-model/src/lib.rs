@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod error;
+pub mod fields;
 pub mod ids;
 pub mod jurisdiction;
 pub mod kinds;
