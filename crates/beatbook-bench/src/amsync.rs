@@ -57,6 +57,9 @@ impl Drop for AmServer {
     }
 }
 
+/// A record and its document, as synced.
+type Synced = (RecordId, Vec<u8>);
+
 /// The documents `assignment` may read on the real server (the same bytes it stores).
 pub fn documents_in_scope(
     state: &beatbook_server::AppState,
@@ -66,9 +69,7 @@ pub fn documents_in_scope(
     let mut after: Option<RecordId> = None;
     let mut out = Vec::new();
     loop {
-        let page = state
-            .storage()
-            .documents_page(&filter, after, 8 << 20)?;
+        let page = state.storage().documents_page(&filter, after, 8 << 20)?;
         after = page.items.last().map(|d| d.record);
         out.extend(
             page.items
@@ -135,7 +136,9 @@ async fn sync(
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| bad("bad record id".into()))?;
     let mut docs = state.docs.lock().unwrap_or_else(|p| p.into_inner());
-    let entry = docs.get_mut(&key).ok_or_else(|| bad("no such document".into()))?;
+    let entry = docs
+        .get_mut(&key)
+        .ok_or_else(|| bad("no such document".into()))?;
     let sync_state = entry.peers.entry(peer).or_default();
     if !body.is_empty() {
         let message = Message::decode(&body).map_err(|e| bad(e.to_string()))?;
@@ -145,12 +148,8 @@ async fn sync(
             .receive_sync_message(sync_state, message)
             .map_err(|e| bad(e.to_string()))?;
     }
-    Ok(entry
-        .doc
-        .sync()
-        .generate_sync_message(sync_state)
-        .map(Message::encode)
-        .unwrap_or_default())
+    let reply = entry.doc.sync().generate_sync_message(sync_state);
+    Ok(reply.map(Message::encode).unwrap_or_default())
 }
 
 /// One run of the per-document protocol.
@@ -217,7 +216,11 @@ async fn sync_one(
     let mut doc = AutoCommit::new();
     let mut state = State::new();
     let url = format!("{base}/am/sync/{peer}/{}", beatbook_protocol::hex(&id));
-    while let Some(message) = doc.sync().generate_sync_message(&mut state) {
+    loop {
+        let next = doc.sync().generate_sync_message(&mut state);
+        let Some(message) = next else {
+            break;
+        };
         let answer = post_bytes(client, url.clone(), message.encode(), totals).await?;
         if !answer.is_empty() {
             doc.sync()
@@ -296,7 +299,7 @@ async fn sync_all(
     let todo: VecDeque<Key> = ids.into_iter().take(limit.unwrap_or(usize::MAX)).collect();
     let n = todo.len();
     let todo = Arc::new(Mutex::new(todo));
-    let done: Arc<Mutex<Vec<(RecordId, Vec<u8>)>>> = Arc::default();
+    let done: Arc<Mutex<Vec<Synced>>> = Arc::default();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..concurrency.max(1) {
         let (client, totals, todo, done, store) = (
@@ -320,7 +323,10 @@ async fn sync_all(
                     (done.len() >= PERSIST_BATCH).then(|| std::mem::take(&mut *done))
                 };
                 if let Some(batch) = batch {
-                    store.lock().expect("store").apply_pulled(&[], &batch, &[])?;
+                    store
+                        .lock()
+                        .expect("store")
+                        .apply_pulled(&[], &batch, &[])?;
                 }
             }
         });

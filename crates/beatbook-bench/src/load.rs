@@ -25,7 +25,7 @@ use beatbook_server::storage::ReadFilter;
 use beatbook_server::{AppState, ServerConfig};
 use beatbook_store::{Store, StoreError};
 use beatbook_sync::http::HttpTransport;
-use beatbook_sync::{SyncError, Transport, CURSOR_META_KEY};
+use beatbook_sync::{Device, SyncError, Transport, CURSOR_META_KEY};
 use serde::Serialize;
 
 use crate::measure::{cpu_time, memory, Timings};
@@ -170,6 +170,9 @@ impl Transport for Timed {
 /// One simulated handset.
 struct Sim {
     handset: Handset,
+    /// Its connection to the server, kept between syncs like an app would (making a client
+    /// per sync would measure TLS set-up in the handsets rather than the server).
+    transport: Option<(String, Timed)>,
     village: Village,
     households: Vec<RecordId>,
     visits: Vec<RecordId>,
@@ -200,20 +203,30 @@ impl Sim {
     /// One turn; returns the per-request latencies and changes pushed.
     async fn turn(&mut self, action: Action, url: &str) -> Result<(Vec<Duration>, usize)> {
         let device = self.handset.via(url);
-        let timed = Timed {
-            inner: HttpTransport::new(&device)?,
-            times: Mutex::new(Vec::new()),
+        let timed = match self.transport.take() {
+            Some((u, timed)) if u == url => timed,
+            _ => Timed {
+                inner: HttpTransport::new(&device)?,
+                times: Mutex::new(Vec::new()),
+            },
         };
-        let pushed = match action {
+        let pushed = self.act(action, &device, &timed).await;
+        let times = std::mem::take(&mut *timed.times.lock().unwrap_or_else(|p| p.into_inner()));
+        self.transport = Some((url.to_owned(), timed));
+        Ok((times, pushed?))
+    }
+
+    async fn act(&mut self, action: Action, device: &Device, timed: &Timed) -> Result<usize> {
+        Ok(match action {
             Action::Idle => {
-                beatbook_sync::run(&self.handset.store, &device, &timed, |_| {})
+                beatbook_sync::run(&self.handset.store, device, timed, |_| {})
                     .await?
                     .pushed
             }
             Action::Edits => {
                 let n = 1 + self.sampler.below(5) as usize;
                 self.file_visits(n)?;
-                beatbook_sync::run(&self.handset.store, &device, &timed, |_| {})
+                beatbook_sync::run(&self.handset.store, device, timed, |_| {})
                     .await?
                     .pushed
             }
@@ -233,8 +246,7 @@ impl Sim {
                     }
                 }
             }
-        };
-        Ok((timed.times.into_inner().unwrap_or_default(), pushed))
+        })
     }
 }
 
@@ -387,6 +399,7 @@ pub async fn run(
             handset.with(|s| s.set_meta(CURSOR_META_KEY, &head))?;
             sims.push(Sim {
                 handset,
+                transport: None,
                 village: villages[v].clone(),
                 households: households[v].clone(),
                 visits: Vec::new(),

@@ -31,12 +31,21 @@ pub struct SaveFigures {
     pub encrypted: Timings,
     /// Plain SQLite, for comparison.
     pub plain: Timings,
+    /// An in-memory store: the CPU part of a save, without the disk.
+    pub in_memory: Timings,
+    /// The floor the disk sets: writing 4 KiB to a file and `fdatasync`, as each commit
+    /// does to the write-ahead log with `synchronous=FULL`.
+    pub fsync: Timings,
 }
 
-/// Times `n` visit saves into a store that already holds some households, encrypted or not.
-fn time_saves(dir: &Path, key: Option<&StoreKey>, n: usize) -> Result<Timings> {
+/// Times `n` visit saves into a store that already holds some households: a file, encrypted
+/// or not, or in memory (`dir` is `None`).
+fn time_saves(dir: Option<&Path>, key: Option<&StoreKey>, n: usize) -> Result<Timings> {
     let label = if key.is_some() { "encrypted" } else { "plain" };
-    let mut store = Store::open(dir.join(format!("save-{label}.db")), key)?;
+    let mut store = match dir {
+        Some(dir) => Store::open(dir.join(format!("save-{label}.db")), key)?,
+        None => Store::open_in_memory(Arc::new(SystemClock))?,
+    };
     let village = villages(&county())[0].clone();
     let officer = UserId::from("bench.officer");
     let mut sampler = Sampler::new(7);
@@ -55,12 +64,27 @@ fn time_saves(dir: &Path, key: Option<&StoreKey>, n: usize) -> Result<Timings> {
     Ok(Timings::of(&times))
 }
 
+/// Times `n` 4 KiB writes, each followed by `fdatasync`, in `dir`.
+fn time_fsync(dir: &Path, n: usize) -> Result<Timings> {
+    use std::io::Write;
+    let mut file = std::fs::File::create(dir.join("fsync-probe"))?;
+    let block = [0x42u8; 4096];
+    let (times, done) = time_each(n, |_| -> std::io::Result<()> {
+        file.write_all(&block)?;
+        file.sync_data()
+    });
+    done.into_iter().collect::<std::io::Result<Vec<_>>>()?;
+    Ok(Timings::of(&times))
+}
+
 /// Scenario 1.
 pub fn save(dir: &Path, n: usize) -> Result<SaveFigures> {
     Ok(SaveFigures {
         saves: n,
-        encrypted: time_saves(dir, Some(&device_key()), n)?,
-        plain: time_saves(dir, None, n)?,
+        encrypted: time_saves(Some(dir), Some(&device_key()), n)?,
+        plain: time_saves(Some(dir), None, n)?,
+        in_memory: time_saves(None, None, n)?,
+        fsync: time_fsync(dir, n)?,
     })
 }
 
@@ -188,7 +212,13 @@ pub fn open_and_query(path: &Path, reps: usize, exe: &Path) -> Result<OpenFigure
 /// The hidden subcommand that runs [`rss_child`].
 pub const RSS_CHILD: &str = "__rss-child";
 
-fn measure_rss(exe: &Path, path: &Path, village: &str, term2: &str, term3: &str) -> Result<RssFigures> {
+fn measure_rss(
+    exe: &Path,
+    path: &Path,
+    village: &str,
+    term2: &str,
+    term3: &str,
+) -> Result<RssFigures> {
     let out = Command::new(exe)
         .arg(RSS_CHILD)
         .arg(path)
@@ -202,7 +232,10 @@ fn measure_rss(exe: &Path, path: &Path, village: &str, term2: &str, term3: &str)
         );
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().last().context("the memory child printed nothing")?;
+    let line = text
+        .lines()
+        .last()
+        .context("the memory child printed nothing")?;
     Ok(serde_json::from_str(line)?)
 }
 

@@ -231,11 +231,7 @@ async fn pump(
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            let counter = if upward {
-                &counters.up
-            } else {
-                &counters.down
-            };
+            let counter = if upward { &counters.up } else { &counters.down };
             counter.fetch_add(n as u64, Ordering::Relaxed);
             if !link.is_throttled() {
                 if tx.send((Instant::now(), buf[..n].to_vec())).is_err() {
@@ -294,6 +290,9 @@ mod tests {
         s.read_exact(&mut back).await.unwrap();
         assert_eq!(back, payload);
         let bytes = proxy.bytes();
-        assert_eq!((bytes.up, bytes.down, bytes.connections), (10_000, 10_000, 1));
+        assert_eq!(
+            (bytes.up, bytes.down, bytes.connections),
+            (10_000, 10_000, 1)
+        );
     }
 }

@@ -60,7 +60,9 @@ fn checkpointed_size(path: &Path, key: Option<&[u8; 32]>) -> Result<u64> {
 }
 
 fn sum(conn: &Connection, sql: &str) -> Result<f64> {
-    Ok(conn.query_row(sql, [], |r| r.get::<_, Option<f64>>(0))?.unwrap_or(0.0))
+    Ok(conn
+        .query_row(sql, [], |r| r.get::<_, Option<f64>>(0))?
+        .unwrap_or(0.0))
 }
 
 /// Scenario 8 with `n` households, each edited `edits` times.
@@ -71,7 +73,9 @@ pub async fn run(dir: &Path, n: usize, edits: usize) -> Result<StorageFigures> {
     server
         .add_users(vec![("store.officer".into(), officer_of(&village.scope))])
         .await?;
-    let server_db = dir.join("server").join(beatbook_server::state::DATABASE_FILE);
+    let server_db = dir
+        .join("server")
+        .join(beatbook_server::state::DATABASE_FILE);
     let device_db = dir.join("device.db");
     let handset = Handset::enrol_file(&server.url(), "store.officer", device_db.clone()).await?;
     handset.sync(&server.url()).await?;

@@ -40,7 +40,13 @@ pub struct LinkSync {
 }
 
 impl LinkSync {
-    fn of(link: &Link, summary: &SyncSummary, took: Duration, wire: WireBytes, records: usize) -> Self {
+    fn of(
+        link: &Link,
+        summary: &SyncSummary,
+        took: Duration,
+        wire: WireBytes,
+        records: usize,
+    ) -> Self {
         LinkSync {
             link: link.name.clone(),
             records,

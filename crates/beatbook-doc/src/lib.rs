@@ -108,8 +108,10 @@ fn read_prop(
     path: &str,
     conflicts: &mut Vec<Conflict>,
 ) -> Result<Option<Json>, DocError> {
-    let all = doc.get_all(obj, prop.clone()).map_err(store_err)?;
-    let Some((value, id)) = doc.get(obj, prop).map_err(store_err)? else {
+    let all = doc.get_all(obj, prop).map_err(store_err)?;
+    // The winner is the value with the greatest op id, the last of `all`: exactly what
+    // `get` returns, without seeking the property a second time.
+    let Some((value, id)) = all.last().cloned() else {
         return Ok(None);
     };
     let winner = read_value(doc, &value, &id, path, conflicts)?;

@@ -225,6 +225,8 @@ impl Store {
         // FULL: a write the officer saw saved survives power loss, not only a crash.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Room for the write path's statements beside the queries (see `run`).
+        conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn)?;
         let actor = match Self::meta(&conn, "actor")? {
             Some(hex) => ActorId::from(
@@ -389,7 +391,8 @@ impl Store {
         let bytes = change.bytes().into_owned();
         let tx = self.conn.transaction()?;
         append_chunk(&tx, id, &bytes)?;
-        tx.execute(
+        run(
+            &tx,
             "INSERT INTO outbox (hash, record_id, data) VALUES (?1, ?2, ?3)",
             params![change.hash().0.as_slice(), id.to_string(), bytes],
         )?;
@@ -863,8 +866,15 @@ fn apply_to_doc(
     Ok(())
 }
 
+/// `execute` through the statement cache: every save and every pulled record runs the same
+/// statements, and parsing them anew each time cost more than running them.
+fn run(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
+    Ok(conn.prepare_cached(sql)?.execute(params)?)
+}
+
 fn append_chunk(tx: &Transaction<'_>, id: RecordId, bytes: &[u8]) -> Result<()> {
-    tx.execute(
+    run(
+        tx,
         "INSERT INTO doc_chunks (record_id, seq, is_snapshot, data)
          VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM doc_chunks WHERE record_id = ?1), 0, ?2)",
         params![id.to_string(), bytes],
@@ -878,14 +888,14 @@ fn append_chunk(tx: &Transaction<'_>, id: RecordId, bytes: &[u8]) -> Result<()> 
 /// a household's kilobyte, which 32 loose changes multiplied fourfold). Changes with missing
 /// predecessors never enter a document (they are parked), so the snapshot holds everything.
 fn maybe_compact(tx: &Transaction<'_>, id: RecordId, doc: &mut AutoCommit) -> Result<()> {
-    let (n, loose, snapshot): (i64, i64, i64) = tx.query_row(
-        "SELECT count(*),
-                COALESCE(SUM(CASE WHEN is_snapshot = 0 THEN length(data) END), 0),
-                COALESCE(SUM(CASE WHEN is_snapshot = 1 THEN length(data) END), 0)
-         FROM doc_chunks WHERE record_id = ?1",
-        [id.to_string()],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
+    let (n, loose, snapshot): (i64, i64, i64) = tx
+        .prepare_cached(
+            "SELECT count(*),
+                    COALESCE(SUM(CASE WHEN is_snapshot = 0 THEN length(data) END), 0),
+                    COALESCE(SUM(CASE WHEN is_snapshot = 1 THEN length(data) END), 0)
+             FROM doc_chunks WHERE record_id = ?1",
+        )?
+        .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     if n < 2 || (n < COMPACT_AT && 2 * loose <= snapshot) {
         return Ok(());
     }
@@ -909,15 +919,14 @@ fn maybe_compact(tx: &Transaction<'_>, id: RecordId, doc: &mut AutoCommit) -> Re
 fn project(tx: &Transaction<'_>, id: RecordId, doc: &AutoCommit) -> Result<bool> {
     let key = id.to_string();
     let old_rowid: Option<i64> = tx
-        .query_row("SELECT rowid FROM records WHERE id = ?1", [&key], |r| {
-            r.get(0)
-        })
+        .prepare_cached("SELECT rowid FROM records WHERE id = ?1")?
+        .query_row([&key], |r| r.get(0))
         .optional()?;
     if let Some(rowid) = old_rowid {
-        tx.execute("DELETE FROM search WHERE rowid = ?1", [rowid])?;
+        run(tx, "DELETE FROM search WHERE rowid = ?1", [rowid])?;
     }
-    tx.execute("DELETE FROM people WHERE record_id = ?1", [&key])?;
-    tx.execute("DELETE FROM links WHERE source = ?1", [&key])?;
+    run(tx, "DELETE FROM people WHERE record_id = ?1", [&key])?;
+    run(tx, "DELETE FROM links WHERE source = ?1", [&key])?;
     let (json, conflicts) = doc::hydrate(doc)?;
     let record = match serde_json::from_value::<Record>(json) {
         Ok(r) if r.id == id => r,
@@ -929,7 +938,8 @@ fn project(tx: &Transaction<'_>, id: RecordId, doc: &AutoCommit) -> Result<bool>
     let body = &record.body;
     let search_text = body.search_text();
     let occurred = body.occurred_at().unwrap_or(record.created_at);
-    tx.execute(
+    run(
+        tx,
         "INSERT INTO records (id, kind, station, village, author, created_at, updated_at,
              occurred_at, status, assignee, due_at, title, deleted, conflicts, json)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
@@ -961,15 +971,17 @@ fn project(tx: &Transaction<'_>, id: RecordId, doc: &AutoCommit) -> Result<bool>
     if record.deleted {
         return Ok(true);
     }
-    let rowid: i64 = tx.query_row("SELECT rowid FROM records WHERE id = ?1", [&key], |r| {
-        r.get(0)
-    })?;
-    tx.execute(
+    let rowid: i64 = tx
+        .prepare_cached("SELECT rowid FROM records WHERE id = ?1")?
+        .query_row([&key], |r| r.get(0))?;
+    run(
+        tx,
         "INSERT INTO search (rowid, grams) VALUES (?1, ?2)",
         params![rowid, search::index_tokens(&search_text)],
     )?;
     for (i, (name, id_number, phone)) in people(body).into_iter().enumerate() {
-        tx.execute(
+        run(
+            tx,
             "INSERT INTO people (record_id, idx, name, id_number, phone) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 key,
@@ -981,7 +993,8 @@ fn project(tx: &Transaction<'_>, id: RecordId, doc: &AutoCommit) -> Result<bool>
         )?;
     }
     for link in body.links() {
-        tx.execute(
+        run(
+            tx,
             "INSERT OR IGNORE INTO links (source, target, role) VALUES (?1, ?2, ?3)",
             params![key, link.target.to_string(), link.role],
         )?;

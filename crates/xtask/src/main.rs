@@ -3,6 +3,8 @@
 //! Subcommands:
 //! - `run`: set up whatever is missing and run the system.
 //! - `test`: run everything CI runs, in order, stopping at the first failure.
+//! - `screenshots`: the app's key screens into `docs/screenshots/` (see [`app`]).
+//! - `bench`: run the benchmark suite and write `docs/benchmarks.md` (see [`bench`]).
 //!
 //! Every subcommand is a sequence of named steps; each step prints its name
 //! and how long it took, and a failure names the step that failed. New steps
@@ -17,12 +19,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+mod app;
+mod bench;
+
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
   run     set up whatever is missing and run the system (server + demo county)
-  test    run everything CI runs (fmt, clippy, tests), stopping at the first failure
+  test    run everything CI runs (fmt, clippy, tests, app tests), stopping at the first failure
+  screenshots  write the app's key screens to docs/screenshots/
+  bench   run the benchmark suite, write docs/benchmarks.md (--quick, --help for more)
   help    show this message";
 
 /// The checks CI runs, in order: step name and `cargo` arguments.
@@ -54,6 +61,11 @@ fn main() -> ExitCode {
 }
 
 fn dispatch(args: Vec<OsString>) -> Result<()> {
+    if let [command, rest @ ..] = args.as_slice() {
+        if command == "bench" {
+            return bench::bench(&workspace_root(), rest);
+        }
+    }
     let command = match args.as_slice() {
         [command] => command,
         [] => bail!("missing command\n\n{USAGE}"),
@@ -63,6 +75,7 @@ fn dispatch(args: Vec<OsString>) -> Result<()> {
     match command.to_str() {
         Some("run") => run(&root),
         Some("test") => test(&root),
+        Some("screenshots") => app::screenshots(&root),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
@@ -101,8 +114,9 @@ fn run(root: &Path) -> Result<()> {
         std::fs::write(&accounts, &out.stdout)?;
         Ok(())
     })?;
-    steps.finish();
     let listen = env::var("BEATBOOK_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let _app = app::launch(root, &mut steps, &format!("http://{listen}"))?;
+    steps.finish();
     let shown = std::fs::read_to_string(&accounts).unwrap_or_default();
     println!("{shown}");
     println!(
@@ -131,9 +145,11 @@ See docs/walkthrough.md for a whole day's work.
 /// `cargo xtask test`: everything CI runs, stopping at the first failure.
 fn test(root: &Path) -> Result<()> {
     let mut steps = Steps::new("test");
+    app::prepare(root, &mut steps)?;
     for (name, args) in TEST_STEPS {
         steps.step(name, || exec(cargo(root).args(*args)))?;
     }
+    app::test(root, &mut steps)?;
     steps.finish();
     Ok(())
 }

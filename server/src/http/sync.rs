@@ -140,6 +140,7 @@ pub(super) async fn sync(
             &user.assignment,
             req.cursor,
             req.max_pull_bytes,
+            &outcome.appended,
         )?;
         if touch {
             storage.touch_device(&device_id, now)?;

@@ -22,12 +22,15 @@ pub(crate) struct Pulled {
     pub remaining: u64,
 }
 
-/// The next page after `cursor` of what `assignment` may read.
+/// The next page after `cursor` of what `assignment` may read. Logged changes at the
+/// positions in `own` (ascending: what the same request just pushed) are left out: the device
+/// has them, and echoing them back would double the bytes of every edit it syncs.
 pub(crate) fn pull(
     storage: &dyn Storage,
     assignment: &Assignment,
     cursor: Cursor,
     max_pull_bytes: u32,
+    own: &[u64],
 ) -> Result<Pulled, SyncError> {
     let filter = ReadFilter::for_assignment(assignment);
     let budget = (max_pull_bytes as usize).clamp(1, MAX_PULL_BUDGET);
@@ -78,6 +81,9 @@ pub(crate) fn pull(
         let page = storage.changes_page(&filter, cursor.seq, max, budget)?;
         let last = page.items.last().map(|c| c.seq);
         for c in page.items {
+            if own.binary_search(&c.seq).is_ok() {
+                continue;
+            }
             if assignment.can_read(c.kind, &c.scope) {
                 out.changes.push(PulledChange {
                     record: c.record.0.into_bytes(),

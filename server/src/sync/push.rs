@@ -28,6 +28,9 @@ pub(crate) struct PushOutcome {
     pub acked: Vec<ChangeKey>,
     /// How many changes were new.
     pub applied: u64,
+    /// The log positions of the new changes, ascending. The pusher has these changes, so the
+    /// same request's pull leaves them out.
+    pub appended: Vec<u64>,
 }
 
 /// A record's document while the batch is being applied.
@@ -206,6 +209,7 @@ pub(crate) fn push(
             username: pusher.username.to_owned(),
             received_at: now,
         })?;
+        out.appended.push(working.last_seq);
         working.dirty = true;
         seen.insert(hash);
         out.applied += 1;
@@ -221,7 +225,10 @@ pub(crate) fn push(
             record,
             kind,
             scope,
-            data: working.doc.save(),
+            // Without DEFLATE: documents travel in pages that zstd compresses whole, and
+            // plain columns compress far better across documents (a new household: 248 → 145
+            // bytes in a page); saving is cheaper too. The row is about 13 % larger.
+            data: working.doc.save_nocompress(),
             last_seq: working.last_seq,
         })?;
     }

@@ -1,0 +1,446 @@
+// Generated from crates/beatbook-client/src/types.rs by its `bindings` test; do not edit.
+// Update: UPDATE_EXPECT=1 cargo test -p beatbook-client --test bindings
+
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;
+/** Record kinds, in display order. */
+export type Kind = "household" | "visit" | "key_person" | "key_person_check" | "inspection" | "dispute" | "patrol" | "publicity" | "hazard" | "task";
+export const KINDS: Kind[] = ["household", "visit", "key_person", "key_person_check", "inspection", "dispute", "patrol", "publicity", "hazard", "task"];
+export type AppError = { 
+/**
+ * Stable machine-readable code, e.g. `wrong_key`, `offline`, `invalid`.
+ */
+code: string, 
+/**
+ * What happened and what to do, in the user's language.
+ */
+message: string, 
+/**
+ * Per-field problems (for `invalid`): path such as `members[0].id_number` and message.
+ */
+fields: Array<FieldProblem>, 
+/**
+ * Trying again later may succeed without the user doing anything (no signal, busy).
+ */
+transient: boolean, 
+/**
+ * The user must log in again (expired, revoked, disabled).
+ */
+needs_login: boolean, };
+export type FieldProblem = { 
+/**
+ * The field path, e.g. `members[0].id_number`.
+ */
+field: string, 
+/**
+ * Stable code, e.g. `id_number_checksum`.
+ */
+code: string, 
+/**
+ * The message in the user's language.
+ */
+message: string, };
+export type LaunchState = { 
+/**
+ * A store exists on this device (so a PIN unlocks it).
+ */
+has_store: boolean, 
+/**
+ * The store is open.
+ */
+unlocked: boolean, 
+/**
+ * Who is logged in, once unlocked and enrolled.
+ */
+me: Me | null, };
+export type Place = { 
+/**
+ * Stable id, e.g. `guchengcun`.
+ */
+id: string, 
+/**
+ * Name people read, e.g. 固城村.
+ */
+name: string, };
+export type Me = { 
+/**
+ * Account name.
+ */
+username: string, 
+/**
+ * Name shown to people.
+ */
+display_name: string, 
+/**
+ * Role code, e.g. `community_officer`.
+ */
+role: string, 
+/**
+ * Role label, e.g. 社区民警.
+ */
+role_label: string, 
+/**
+ * The station, if any.
+ */
+station: Place | null, 
+/**
+ * Villages the user records in (a chief's: every village of the station).
+ */
+villages: Array<Place>, 
+/**
+ * The server address.
+ */
+server: string, 
+/**
+ * Whether the user reviews the whole station's work (chief, county admin).
+ */
+reviews: boolean, 
+/**
+ * Record kinds the user may create.
+ */
+writable: Array<string>, };
+export type Item = { 
+/**
+ * Record id.
+ */
+id: string, 
+/**
+ * Kind code, e.g. `visit`.
+ */
+kind: string, 
+/**
+ * Kind label, e.g. 入户走访.
+ */
+kind_label: string, 
+/**
+ * Village id.
+ */
+village: string, 
+/**
+ * Village name.
+ */
+village_name: string, 
+/**
+ * One-line title.
+ */
+title: string, 
+/**
+ * Status code, for kinds with a status.
+ */
+status: string | null, 
+/**
+ * Status label.
+ */
+status_label: string | null, 
+/**
+ * When the work happened (RFC 3339, UTC).
+ */
+occurred_at: string, 
+/**
+ * The same in Beijing time, e.g. `2026-11-28 15:04`.
+ */
+occurred_local: string, 
+/**
+ * When it is due (RFC 3339), if it has a due date.
+ */
+due_at: string | null, 
+/**
+ * The same in Beijing time.
+ */
+due_local: string | null, 
+/**
+ * Assignee (tasks) or responsible officer (key persons).
+ */
+assignee: string | null, 
+/**
+ * How many fields hold conflicting values.
+ */
+conflicts: number, };
+export type ConflictView = { 
+/**
+ * Path in the record, e.g. `data.purpose` or `data.members[0].phone`.
+ */
+path: string, 
+/**
+ * The field's label, e.g. 目的.
+ */
+label: string, 
+/**
+ * The competing values (the first is the one shown now).
+ */
+values: Array<JsonValue>, 
+/**
+ * The values as text people read.
+ */
+shown: Array<string>, };
+export type RecordView = { 
+/**
+ * The list line of this record.
+ */
+item: Item, 
+/**
+ * Who created it.
+ */
+author: string, 
+/**
+ * When it was created (Beijing time).
+ */
+created_local: string, 
+/**
+ * Last change (Beijing time).
+ */
+updated_local: string, 
+/**
+ * Deleted records are shown, not edited.
+ */
+deleted: boolean, 
+/**
+ * The kind's data, as the model's JSON (field names as in the form spec).
+ */
+data: JsonValue, 
+/**
+ * Fields with conflicting values.
+ */
+conflicts: Array<ConflictView>, 
+/**
+ * Whether the user may change it.
+ */
+writable: boolean, };
+export type Dossier = { 
+/**
+ * The household.
+ */
+record: RecordView, 
+/**
+ * Visits, checks, disputes, hazards, tasks and key persons concerning it, oldest first.
+ */
+timeline: Array<Item>, };
+export type ChoiceSpec = { 
+/**
+ * Stored code.
+ */
+code: string, 
+/**
+ * Label in the user's language.
+ */
+label: string, };
+export type FieldSpec = { 
+/**
+ * Name in the record's data.
+ */
+name: string, 
+/**
+ * Type code: text, long_text, int, bool, time, record, records, user, users, choice,
+ * choices, point, json.
+ */
+ty: string, 
+/**
+ * A new record must have it.
+ */
+required: boolean, 
+/**
+ * The value may be absent.
+ */
+optional: boolean, 
+/**
+ * Filled in when left empty: `now`, `me`, `[me]`.
+ */
+fill: string | null, 
+/**
+ * Label in the user's language.
+ */
+label: string, 
+/**
+ * Allowed values, for choice fields.
+ */
+choices: Array<ChoiceSpec>, 
+/**
+ * For JSON fields: the shape, e.g. `[{name, id_number?, phone?, relation}]`.
+ */
+shape: string | null, };
+export type FormSpec = { 
+/**
+ * Kind code.
+ */
+kind: string, 
+/**
+ * Kind label.
+ */
+label: string, 
+/**
+ * Its fields, in order.
+ */
+fields: Array<FieldSpec>, };
+export type Catalog = { 
+/**
+ * One form per kind, in display order.
+ */
+forms: Array<FormSpec>, 
+/**
+ * Status values per kind code.
+ */
+statuses: Array<KindStatuses>, 
+/**
+ * Relations of a household member to its head.
+ */
+relations: Array<ChoiceSpec>, };
+export type KindStatuses = { 
+/**
+ * Kind code.
+ */
+kind: string, 
+/**
+ * Its statuses.
+ */
+statuses: Array<ChoiceSpec>, };
+export type Home = { 
+/**
+ * Open tasks assigned to me due today (Beijing time).
+ */
+tasks_today: Array<Item>, 
+/**
+ * Open tasks assigned to me past due.
+ */
+tasks_overdue: Array<Item>, 
+/**
+ * Open tasks assigned to me due later.
+ */
+tasks_later: Array<Item>, 
+/**
+ * Hazards not yet cleared.
+ */
+open_hazards: Array<Item>, 
+/**
+ * Disputes not yet closed.
+ */
+open_disputes: Array<Item>, 
+/**
+ * Key persons I am responsible for whose last check is older than their risk allows.
+ */
+key_persons_due: Array<Item>, 
+/**
+ * Records holding conflicting values.
+ */
+conflicted: Array<Item>, 
+/**
+ * A patrol of mine still under way.
+ */
+ongoing_patrol: Item | null, 
+/**
+ * The sync state.
+ */
+sync: SyncState, };
+export type SyncState = { 
+/**
+ * Changes made here not yet acknowledged by the server.
+ */
+pending: number, 
+/**
+ * Changes the server refused for good.
+ */
+set_aside: number, 
+/**
+ * Last successful sync (RFC 3339), if any.
+ */
+last_sync_at: string | null, 
+/**
+ * The same in Beijing time.
+ */
+last_sync_local: string | null, };
+export type SyncReport = { 
+/**
+ * Changes sent and acknowledged.
+ */
+pushed: number, 
+/**
+ * Changes and documents received.
+ */
+pulled: number, 
+/**
+ * Records that changed here.
+ */
+records_updated: number, 
+/**
+ * Records now holding conflicts.
+ */
+conflicts: number, 
+/**
+ * Changes refused for good.
+ */
+set_aside: number, 
+/**
+ * The state after it.
+ */
+state: SyncState, };
+export type SyncProgress = { 
+/**
+ * Items done.
+ */
+done: number, 
+/**
+ * Items known.
+ */
+total: number, };
+export type Filter = { 
+/**
+ * Kind code.
+ */
+kind?: string, 
+/**
+ * Village id.
+ */
+village?: string, 
+/**
+ * Status code.
+ */
+status?: string, 
+/**
+ * Author (the officer who recorded it).
+ */
+author?: string, 
+/**
+ * Assignee (tasks, key persons).
+ */
+assignee?: string, 
+/**
+ * From this day (YYYY-MM-DD, Beijing time), inclusive.
+ */
+from?: string, 
+/**
+ * To this day (YYYY-MM-DD, Beijing time), inclusive.
+ */
+to?: string, 
+/**
+ * At most this many.
+ */
+limit?: number, };
+export type Review = { 
+/**
+ * The records, most recent first, with who recorded them.
+ */
+items: Array<ReviewItem>, 
+/**
+ * Per officer: records in the period, by kind.
+ */
+officers: Array<OfficerCount>, };
+export type ReviewItem = { 
+/**
+ * The record.
+ */
+item: Item, 
+/**
+ * Who recorded it.
+ */
+author: string, };
+export type OfficerCount = { 
+/**
+ * Account name.
+ */
+author: string, 
+/**
+ * All records.
+ */
+total: number, 
+/**
+ * Per kind: (kind label, count).
+ */
+by_kind: Array<[string, number]>, };
