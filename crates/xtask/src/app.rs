@@ -24,6 +24,7 @@ const APT_PACKAGES: &[&str] = &[
     "imagemagick",
     "webkit2gtk-driver",
     "fonts-noto-cjk",
+    "poppler-utils",
 ];
 
 fn ui_dir(root: &Path) -> PathBuf {
