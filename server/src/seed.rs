@@ -280,6 +280,7 @@ impl AppState {
                 created_at: now,
                 updated_at: now,
                 deleted: false,
+                review: None,
                 body,
             };
             let mut doc = beatbook_doc::new_record_doc(actor.clone(), &record).map_err(seed_err)?;

@@ -154,7 +154,11 @@ assignee: string | null,
 /**
  * How many fields hold conflicting values.
  */
-conflicts: number, };
+conflicts: number, 
+/**
+ * A chief (or county admin) has reviewed it.
+ */
+reviewed: boolean, };
 export type ConflictView = { 
 /**
  * Path in the record, e.g. `data.purpose` or `data.members[0].phone`.
@@ -204,7 +208,32 @@ conflicts: Array<ConflictView>,
 /**
  * Whether the user may change it.
  */
-writable: boolean, };
+writable: boolean, 
+/**
+ * The chief's review, if someone reviewed it.
+ */
+review: ReviewNote | null, 
+/**
+ * Whether the user may mark it reviewed (a chief of its station, a county admin).
+ */
+reviewable: boolean, };
+export type ReviewNote = { 
+/**
+ * The reviewer's account name.
+ */
+by: string, 
+/**
+ * When (RFC 3339, UTC).
+ */
+at: string, 
+/**
+ * The same in Beijing time.
+ */
+at_local: string, 
+/**
+ * The comment (may be empty).
+ */
+comment: string, };
 export type Dossier = { 
 /**
  * The household.
@@ -409,6 +438,10 @@ from?: string,
  * To this day (YYYY-MM-DD, Beijing time), inclusive.
  */
 to?: string, 
+/**
+ * Only reviewed (`true`) or not yet reviewed (`false`) records.
+ */
+reviewed?: boolean, 
 /**
  * At most this many.
  */

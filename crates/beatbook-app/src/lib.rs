@@ -142,6 +142,11 @@ fn resolve(client: State<'_, Client>, id: String, path: String, value: Json) -> 
     client.resolve(&id, &path, value)
 }
 
+#[tauri::command]
+fn mark_reviewed(client: State<'_, Client>, id: String, comment: String) -> Res<RecordView> {
+    client.mark_reviewed(&id, &comment)
+}
+
 /// Builds and runs the app.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
@@ -172,6 +177,7 @@ pub fn run() {
             update,
             delete,
             resolve,
+            mark_reviewed,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the beatbook app");

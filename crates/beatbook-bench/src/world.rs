@@ -311,6 +311,7 @@ impl Seeder {
                     created_at: now,
                     updated_at: now,
                     deleted: false,
+                    review: None,
                     body,
                 };
                 let mut doc = beatbook_doc::new_record_doc(actor.clone(), &record)?;

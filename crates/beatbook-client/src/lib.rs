@@ -377,10 +377,7 @@ impl Client {
     pub fn update(&self, id: &str, data: Json) -> Result<types::RecordView> {
         self.with_session(|s| {
             let id = parse_id(id, s.lang)?;
-            let view = s
-                .store
-                .open_record(id)
-                .map_err(|e| AppError::store(&e, s.lang))?;
+            let view = s.open_record(id)?;
             s.check_write(&view.record)?;
             let kind = view.record.kind();
             let body = forms::body(kind, data, s.me_name(), now(), s.lang)?;
@@ -396,10 +393,7 @@ impl Client {
     pub fn delete(&self, id: &str) -> Result<()> {
         self.with_session(|s| {
             let id = parse_id(id, s.lang)?;
-            let record = s
-                .store
-                .open_record(id)
-                .map_err(|e| AppError::store(&e, s.lang))?;
+            let record = s.open_record(id)?;
             s.check_write(&record.record)?;
             s.store
                 .delete(id)
@@ -408,14 +402,39 @@ impl Client {
         })
     }
 
+    /// Marks a record reviewed with `comment` (a chief of its station or a county admin only);
+    /// the review syncs to the author like any change.
+    pub fn mark_reviewed(&self, id: &str, comment: &str) -> Result<types::RecordView> {
+        self.with_session(|s| {
+            let id = parse_id(id, s.lang)?;
+            let view = s.open_record(id)?;
+            if view.record.deleted {
+                return Err(AppError::store(
+                    &beatbook_store::StoreError::Deleted(id),
+                    s.lang,
+                ));
+            }
+            let by = UserId::from(s.me_name());
+            let review = beatbook_model::Review::new(
+                &view.record,
+                &by,
+                &s.device.user.assignment,
+                comment,
+                now(),
+            )
+            .map_err(|e| AppError::model(&e, s.lang))?;
+            s.store
+                .review(id, review)
+                .map_err(|e| AppError::store(&e, s.lang))?;
+            views::open(s, id)
+        })
+    }
+
     /// Settles a conflicted field with the chosen value; the choice syncs like any change.
     pub fn resolve(&self, id: &str, path: &str, value: Json) -> Result<types::RecordView> {
         self.with_session(|s| {
             let id = parse_id(id, s.lang)?;
-            let view = s
-                .store
-                .open_record(id)
-                .map_err(|e| AppError::store(&e, s.lang))?;
+            let view = s.open_record(id)?;
             s.check_write(&view.record)?;
             s.store
                 .resolve(id, path, value)
@@ -431,6 +450,14 @@ impl Client {
 }
 
 impl Session<'_> {
+    /// A record read from its document, with its conflicts.
+    pub(crate) fn open_record(&mut self, id: RecordId) -> Result<beatbook_store::RecordView> {
+        let lang = self.lang;
+        self.store
+            .open_record(id)
+            .map_err(|e| AppError::store(&e, lang))
+    }
+
     pub(crate) fn me_name(&self) -> &str {
         &self.device.user.username
     }

@@ -106,6 +106,8 @@ pub struct Item {
     pub assignee: Option<String>,
     /// How many fields hold conflicting values.
     pub conflicts: u32,
+    /// A chief (or county admin) has reviewed it.
+    pub reviewed: bool,
 }
 
 /// A field holding values written concurrently on two devices.
@@ -140,6 +142,23 @@ pub struct RecordView {
     pub conflicts: Vec<ConflictView>,
     /// Whether the user may change it.
     pub writable: bool,
+    /// The chief's review, if someone reviewed it.
+    pub review: Option<ReviewNote>,
+    /// Whether the user may mark it reviewed (a chief of its station, a county admin).
+    pub reviewable: bool,
+}
+
+/// Who reviewed a record, when, and what they said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ReviewNote {
+    /// The reviewer's account name.
+    pub by: String,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// The same in Beijing time.
+    pub at_local: String,
+    /// The comment (may be empty).
+    pub comment: String,
 }
 
 /// A household's dossier (档案): the household and everything that concerns it, in time order.
@@ -294,6 +313,8 @@ pub struct Filter {
     pub from: Option<String>,
     /// To this day (YYYY-MM-DD, Beijing time), inclusive.
     pub to: Option<String>,
+    /// Only reviewed (`true`) or not yet reviewed (`false`) records.
+    pub reviewed: Option<bool>,
     /// At most this many.
     pub limit: Option<u32>,
 }

@@ -47,6 +47,7 @@ pub(crate) fn item(s: &Session<'_>, r: &Summary) -> Item {
         due_local: r.due_at.map(format_local),
         assignee: r.assignee.as_ref().map(|a| a.as_str().to_owned()),
         conflicts: r.conflicts as u32,
+        reviewed: r.reviewed,
     }
 }
 
@@ -67,6 +68,7 @@ fn record_item(s: &Session<'_>, r: &Record, conflicts: usize) -> Item {
         due_local: r.body.due_at().map(format_local),
         assignee: r.body.assignee().map(|a| a.as_str().to_owned()),
         conflicts: conflicts as u32,
+        reviewed: r.review.is_some(),
     }
 }
 
@@ -247,6 +249,7 @@ fn list_query(s: &Session<'_>, f: &Filter) -> Result<ListQuery> {
             .and_then(day_start)
             .map(|t| t + Duration::days(1)),
         limit: Some(f.limit.unwrap_or(500) as usize),
+        reviewed: f.reviewed,
         ..ListQuery::default()
     })
 }
@@ -283,6 +286,7 @@ pub(crate) fn open(s: &mut Session<'_>, id: RecordId) -> Result<types::RecordVie
     let view = s.store.open_record(id).map_err(store_err(s))?;
     let r = &view.record;
     let writable = !r.deleted && s.device.user.assignment.can_write(r.kind(), &r.scope);
+    let reviewable = !r.deleted && s.device.user.assignment.can_review(&r.scope);
     Ok(types::RecordView {
         item: record_item(s, r, view.conflicts.len()),
         author: r.author.as_str().to_owned(),
@@ -301,6 +305,13 @@ pub(crate) fn open(s: &mut Session<'_>, id: RecordId) -> Result<types::RecordVie
             })
             .collect(),
         writable,
+        review: r.review.as_ref().map(|v| ReviewNote {
+            by: v.by.as_str().to_owned(),
+            at: rfc(v.at),
+            at_local: format_local(v.at),
+            comment: v.comment.clone(),
+        }),
+        reviewable,
     })
 }
 

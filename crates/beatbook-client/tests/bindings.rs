@@ -36,6 +36,7 @@ fn typescript_bindings_are_current() {
         decl::<Item>(&cfg),
         decl::<ConflictView>(&cfg),
         decl::<RecordView>(&cfg),
+        decl::<ReviewNote>(&cfg),
         decl::<Dossier>(&cfg),
         decl::<ChoiceSpec>(&cfg),
         decl::<FieldSpec>(&cfg),

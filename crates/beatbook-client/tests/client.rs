@@ -171,4 +171,59 @@ async fn an_officer_works_offline_first_and_the_chief_settles_a_conflict() {
     let end = officer.record(&visit.item.id).unwrap();
     assert!(end.conflicts.is_empty());
     assert_eq!(end.data["place"], "张三丰家中");
+
+    // The chief marks the visit reviewed with a comment; the officer may not review.
+    assert!(!end.reviewable);
+    let err = officer
+        .mark_reviewed(&visit.item.id, "自己审自己")
+        .unwrap_err();
+    assert_eq!(err.code, "review_not_allowed");
+    assert!(err.message.contains("所长"), "{}", err.message);
+    let err = chief
+        .mark_reviewed(&visit.item.id, &"长".repeat(501))
+        .unwrap_err();
+    assert_eq!(err.fields[0].field, "review.comment");
+    let unreviewed = beatbook_client::types::Filter {
+        reviewed: Some(false),
+        ..Default::default()
+    };
+    assert!(chief
+        .review(unreviewed.clone())
+        .unwrap()
+        .items
+        .iter()
+        .any(|r| r.item.id == visit.item.id));
+    let before = chief.record(&visit.item.id).unwrap();
+    assert!(before.reviewable && before.review.is_none());
+    let reviewed = chief
+        .mark_reviewed(&visit.item.id, "已阅，请一周内回访")
+        .unwrap();
+    let note = reviewed.review.clone().unwrap();
+    assert_eq!(
+        (note.by.as_str(), note.comment.as_str()),
+        ("gucheng.chief", "已阅，请一周内回访")
+    );
+    assert_eq!(
+        reviewed.data, before.data,
+        "a review leaves the content alone"
+    );
+    assert!(!chief
+        .review(unreviewed)
+        .unwrap()
+        .items
+        .iter()
+        .any(|r| r.item.id == visit.item.id));
+    let only_reviewed = chief
+        .review(beatbook_client::types::Filter {
+            reviewed: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(only_reviewed.items.len(), 1);
+    assert!(only_reviewed.items[0].item.reviewed);
+    chief.sync(|_| {}).await.unwrap();
+    officer.sync(|_| {}).await.unwrap();
+    let seen = officer.record(&visit.item.id).unwrap();
+    assert_eq!(seen.review, Some(note));
+    assert!(seen.item.reviewed);
 }

@@ -115,6 +115,12 @@ impl Assignment {
     pub fn can_write(&self, kind: Kind, scope: &Scope) -> bool {
         self.can_read(kind, scope)
     }
+
+    /// Whether the user may mark records in `scope` reviewed: a station chief (所长) for their
+    /// station, a county admin anywhere. Officers and auxiliaries do not review their own work.
+    pub fn can_review(&self, scope: &Scope) -> bool {
+        matches!(self.role, Role::StationChief | Role::CountyAdmin) && self.covers(scope)
+    }
 }
 
 #[cfg(test)]

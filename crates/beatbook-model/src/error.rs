@@ -163,6 +163,9 @@ pub enum ModelError {
     /// A record whose stored content does not match any kind's shape.
     #[error("{}", self.message(Lang::Zh))]
     Malformed(String),
+    /// Someone other than a chief of the record's station or a county admin tried to review it.
+    #[error("{}", self.message(Lang::Zh))]
+    ReviewNotAllowed,
 }
 
 impl ModelError {
@@ -183,6 +186,7 @@ impl ModelError {
             ModelError::Immutable { .. } => "immutable",
             ModelError::UnknownKind(_) => "unknown_kind",
             ModelError::Malformed(_) => "malformed",
+            ModelError::ReviewNotAllowed => "review_not_allowed",
         }
     }
 
@@ -217,6 +221,12 @@ impl ModelError {
             ),
             (ModelError::Malformed(why), Lang::Zh) => format!("记录内容无法解析：{why}"),
             (ModelError::Malformed(why), Lang::En) => format!("the record cannot be read: {why}"),
+            (ModelError::ReviewNotAllowed, Lang::Zh) => {
+                "只有本所所长或县局管理员可以审阅记录".to_owned()
+            }
+            (ModelError::ReviewNotAllowed, Lang::En) => {
+                "only a chief of the record's station or a county admin may review it".to_owned()
+            }
         }
     }
 }
@@ -281,6 +291,9 @@ pub fn field_label(name: &str, lang: Lang) -> Option<&'static str> {
         ("due_at", "截止时间", "due"),
         ("completed_by", "完成记录", "completing record"),
         ("cancel_reason", "取消原因", "cancellation reason"),
+        ("review", "审阅", "review"),
+        ("comment", "审阅意见", "review comment"),
+        ("by", "审阅人", "reviewer"),
     ];
     LABELS
         .iter()

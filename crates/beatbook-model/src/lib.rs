@@ -18,6 +18,6 @@ pub use error::{field_label, path_label, FieldError, Lang, ModelError, Problem};
 pub use ids::{RecordId, StationId, UserId, VillageId};
 pub use jurisdiction::{County, Post, PostKind, Station, Village};
 pub use kinds::*;
-pub use record::{Body, Kind, Record, Scope, LONG_TEXT_FIELDS};
+pub use record::{Body, Kind, Record, Review, Scope, LONG_TEXT_FIELDS, REVIEW_COMMENT_MAX};
 pub use status::{DisputeStatus, HazardStatus, Referral, TaskStatus};
 pub use time::{format_local, Clock, FixedClock, SystemClock, SHANGHAI};

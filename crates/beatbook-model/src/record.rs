@@ -50,9 +50,58 @@ pub struct Record {
     /// Deleted records stay on the device, hidden; nothing is hard-deleted.
     #[serde(default)]
     pub deleted: bool,
+    /// The chief's review, once someone reviewed it. Absent from records never reviewed, so
+    /// documents written before reviews existed read unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<Review>,
     /// The kind and its data.
     #[serde(flatten)]
     pub body: Body,
+}
+
+/// Longest review comment, in characters.
+pub const REVIEW_COMMENT_MAX: usize = 500;
+
+/// A station chief's (所长) or county admin's review of a record: who, when, and what they said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    /// The reviewer.
+    pub by: UserId,
+    /// When the review was made (UTC).
+    pub at: DateTime<Utc>,
+    /// The reviewer's comment (may be empty: "seen").
+    #[serde(default)]
+    pub comment: String,
+}
+
+impl Review {
+    /// A review of `record` by a user with `assignment`, or why it is refused: only a chief of
+    /// the record's station or a county admin reviews, and the comment has a length limit.
+    pub fn new(
+        record: &Record,
+        by: &UserId,
+        assignment: &crate::Assignment,
+        comment: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Review, ModelError> {
+        if !assignment.can_review(&record.scope) {
+            return Err(ModelError::ReviewNotAllowed);
+        }
+        let comment = comment.trim();
+        if comment.chars().count() > REVIEW_COMMENT_MAX {
+            return Err(ModelError::Invalid(vec![crate::FieldError::new(
+                "review.comment",
+                crate::Problem::TooLong {
+                    max: REVIEW_COMMENT_MAX,
+                },
+            )]));
+        }
+        Ok(Review {
+            by: by.clone(),
+            at,
+            comment: comment.to_owned(),
+        })
+    }
 }
 
 macro_rules! kinds {
@@ -280,6 +329,7 @@ mod tests {
             created_at: t,
             updated_at: t,
             deleted: false,
+            review: None,
             body: Body::Publicity(Publicity {
                 topic: "防范电信诈骗".into(),
                 place: "村委会".into(),
@@ -315,6 +365,55 @@ mod tests {
             Body::from_json(Kind::Publicity, r.body.data_json()).unwrap(),
             r.body
         );
+    }
+
+    #[test]
+    fn only_a_chief_of_the_station_or_an_admin_reviews() {
+        use crate::{Assignment, Role};
+        let r = record();
+        let at = r.created_at;
+        let who = |role, station: Option<&str>| Assignment {
+            role,
+            station: station.map(Into::into),
+            villages: vec!["nanjie".into()],
+        };
+        let by = UserId::from("wang.chief");
+        let chief = who(Role::StationChief, Some("gucheng"));
+        let review = Review::new(&r, &by, &chief, "  已阅，注意回访  ", at).unwrap();
+        assert_eq!(review.comment, "已阅，注意回访");
+        let admin = who(Role::CountyAdmin, None);
+        assert!(Review::new(&r, &by, &admin, "", at).is_ok());
+        for refused in [
+            who(Role::StationChief, Some("liuta")),
+            who(Role::CommunityOfficer, Some("gucheng")),
+            who(Role::Auxiliary, Some("gucheng")),
+        ] {
+            let err = Review::new(&r, &by, &refused, "ok", at).unwrap_err();
+            assert_eq!(err, ModelError::ReviewNotAllowed);
+            assert!(err.message(Lang::Zh).contains("所长"));
+        }
+        let long = "字".repeat(REVIEW_COMMENT_MAX + 1);
+        let err = Review::new(&r, &by, &chief, &long, at).unwrap_err();
+        assert_eq!(err.code(), "invalid");
+        assert!(err.message(Lang::Zh).contains("审阅意见"), "{}", err);
+    }
+
+    #[test]
+    fn records_without_a_review_keep_their_json_and_reviews_round_trip() {
+        let mut r = record();
+        let json = serde_json::to_value(&r).unwrap();
+        assert!(
+            json.get("review").is_none(),
+            "unreviewed records do not grow a key"
+        );
+        r.review = Some(Review {
+            by: "wang.chief".into(),
+            at: r.created_at,
+            comment: "已阅".into(),
+        });
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["review"]["by"], "wang.chief");
+        assert_eq!(serde_json::from_value::<Record>(json).unwrap(), r);
     }
 
     #[test]

@@ -103,6 +103,14 @@ const MIGRATIONS: &[&str] = &[
         grams, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0'
     );
     "#,
+    // 2: the chief's review, projected so the review screen filters reviewed/unreviewed.
+    // Stores made before reviews existed hold no reviewed record; the UPDATE keeps the
+    // column true to the documents anyway.
+    r#"
+    ALTER TABLE records ADD COLUMN reviewed INTEGER NOT NULL DEFAULT 0;
+    UPDATE records SET reviewed = (json_extract(json, '$.review') IS NOT NULL);
+    CREATE INDEX records_by_reviewed ON records (reviewed, station, occurred_at);
+    "#,
 ];
 
 /// The schema version this build writes.

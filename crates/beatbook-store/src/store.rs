@@ -64,6 +64,8 @@ pub struct Summary {
     pub deleted: bool,
     /// How many fields hold concurrent values awaiting a choice.
     pub conflicts: usize,
+    /// A chief (or county admin) has reviewed it.
+    pub reviewed: bool,
 }
 
 /// A record read from its document, with the conflicts it holds.
@@ -92,6 +94,8 @@ pub struct ListQuery {
     pub since: Option<DateTime<Utc>>,
     /// Only work before this time.
     pub until: Option<DateTime<Utc>>,
+    /// Only reviewed (`Some(true)`) or unreviewed (`Some(false)`) records.
+    pub reviewed: Option<bool>,
     /// Include deleted records.
     pub include_deleted: bool,
     /// At most this many rows (default 200).
@@ -297,6 +301,7 @@ impl Store {
             created_at: now,
             updated_at: now,
             deleted: false,
+            review: None,
             body,
         };
         let mut doc = AutoCommit::new().with_actor(self.actor.clone());
@@ -312,6 +317,17 @@ impl Store {
             let mut next = current.clone();
             next.body = body;
             next.check_update(current, now)?;
+            Ok(next)
+        })
+    }
+
+    /// Records `review` on a record (who reviewed it, when, with what comment). The caller
+    /// decides who may review ([`beatbook_model::Review::new`]); a later review replaces an
+    /// earlier one, and the review syncs like any change.
+    pub fn review(&mut self, id: RecordId, review: beatbook_model::Review) -> Result<Record> {
+        self.edit(id, |current, _| {
+            let mut next = current.clone();
+            next.review = Some(review);
             Ok(next)
         })
     }
@@ -646,6 +662,11 @@ impl Store {
         filter("assignee", "=", q.assignee.as_ref().map(|s| s.0.clone()));
         filter("occurred_at", ">=", q.since.map(ts));
         filter("occurred_at", "<", q.until.map(ts));
+        filter(
+            "reviewed",
+            "=",
+            q.reviewed.map(|r| i64::from(r).to_string()),
+        );
         if !q.include_deleted {
             sql.push_str(" AND deleted = 0");
         }
@@ -714,7 +735,7 @@ impl Store {
         let rows = stmt.query_map(params![key, phone], |r| {
             Ok(summary_row(r)?.map(|record| PersonHit {
                 record,
-                name: r.get(12).unwrap_or_default(),
+                name: r.get(13).unwrap_or_default(),
             }))
         })?;
         rows.map(|r| r?).collect()
@@ -722,7 +743,7 @@ impl Store {
 }
 
 const SUMMARY_COLUMNS: &str = "id, kind, station, village, title, status, assignee, occurred_at, \
-     due_at, updated_at, deleted, conflicts";
+     due_at, updated_at, deleted, conflicts, reviewed";
 
 fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Summary>> {
     let id: String = r.get(0)?;
@@ -730,6 +751,7 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Summary>> {
     let occurred: String = r.get(7)?;
     let due: Option<String> = r.get(8)?;
     let updated: String = r.get(9)?;
+    let reviewed: bool = r.get(12)?;
     let (station, village, title, status, assignee, deleted, conflicts): (
         String,
         String,
@@ -763,6 +785,7 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Summary>> {
             updated_at: parse_ts(&updated)?,
             deleted,
             conflicts: conflicts as usize,
+            reviewed,
         })
     })())
 }
@@ -941,15 +964,15 @@ fn project(tx: &Transaction<'_>, id: RecordId, doc: &AutoCommit) -> Result<bool>
     run(
         tx,
         "INSERT INTO records (id, kind, station, village, author, created_at, updated_at,
-             occurred_at, status, assignee, due_at, title, deleted, conflicts, json)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+             occurred_at, status, assignee, due_at, title, deleted, conflicts, json, reviewed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
          ON CONFLICT (id) DO UPDATE SET
              kind = excluded.kind, station = excluded.station, village = excluded.village,
              author = excluded.author, created_at = excluded.created_at,
              updated_at = excluded.updated_at, occurred_at = excluded.occurred_at,
              status = excluded.status, assignee = excluded.assignee, due_at = excluded.due_at,
              title = excluded.title, deleted = excluded.deleted, conflicts = excluded.conflicts,
-             json = excluded.json",
+             json = excluded.json, reviewed = excluded.reviewed",
         params![
             key,
             body.kind().as_str(),
@@ -966,6 +989,7 @@ fn project(tx: &Transaction<'_>, id: RecordId, doc: &AutoCommit) -> Result<bool>
             record.deleted,
             conflicts.len() as i64,
             serde_json::to_string(&record).map_err(doc_err)?,
+            record.review.is_some(),
         ],
     )?;
     if record.deleted {

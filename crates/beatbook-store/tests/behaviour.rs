@@ -484,3 +484,90 @@ fn a_store_from_a_newer_version_is_refused_not_damaged() {
     let err = Store::open(&path, None).unwrap_err();
     assert_eq!(err.code(), "store_too_new");
 }
+
+fn review(by: &str, comment: &str) -> beatbook_model::Review {
+    beatbook_model::Review {
+        by: by.into(),
+        at: t0(),
+        comment: comment.into(),
+    }
+}
+
+fn reviewed_ids(store: &Store, reviewed: bool) -> Vec<beatbook_model::RecordId> {
+    store
+        .list(&ListQuery {
+            reviewed: Some(reviewed),
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect()
+}
+
+#[test]
+fn a_review_syncs_to_the_author_and_filters_reviewed_from_unreviewed() {
+    let mut officer = Store::open_in_memory(clock()).unwrap();
+    let mut chief = Store::open_in_memory(clock()).unwrap();
+    let seen = officer
+        .create(
+            &"li.officer".into(),
+            scope("nanjie"),
+            household("张三丰", "11010519491231002X"),
+        )
+        .unwrap();
+    let other = officer
+        .create(
+            &"li.officer".into(),
+            scope("nanjie"),
+            household("李四", "11010519491231002X"),
+        )
+        .unwrap();
+    send(&officer, &mut chief);
+    let after = chief
+        .review(seen.id, review("wang.chief", "已阅，注意回访"))
+        .unwrap();
+    assert_eq!(after.review.as_ref().unwrap().comment, "已阅，注意回访");
+    assert_eq!(after.body, seen.body, "a review leaves the content alone");
+    send(&chief, &mut officer);
+    let on_device = officer.open_record(seen.id).unwrap();
+    assert_eq!(on_device.record.review.unwrap().by.as_str(), "wang.chief");
+    assert!(on_device.conflicts.is_empty());
+    assert_eq!(reviewed_ids(&officer, true), [seen.id]);
+    assert_eq!(reviewed_ids(&officer, false), [other.id]);
+    // The author keeps editing; the review stays.
+    let mut body = seen.body.clone();
+    if let Body::Household(h) = &mut body {
+        h.notes = "补充".into();
+    }
+    officer.update(seen.id, body).unwrap();
+    assert!(officer.get(seen.id).unwrap().unwrap().review.is_some());
+}
+
+#[test]
+fn a_store_made_before_reviews_is_upgraded_and_keeps_its_reviews_projected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("device.db");
+    let mut store = file_store(&dir);
+    let h = store
+        .create(
+            &"li.officer".into(),
+            scope("nanjie"),
+            household("张三丰", "11010519491231002X"),
+        )
+        .unwrap();
+    store.review(h.id, review("wang.chief", "")).unwrap();
+    drop(store);
+    // Back to schema 1: no reviewed column, as a device installed before reviews has it.
+    let db = rusqlite::Connection::open(&path).unwrap();
+    db.execute_batch(
+        "DROP INDEX records_by_reviewed;
+         ALTER TABLE records DROP COLUMN reviewed;
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    drop(db);
+    let store = file_store(&dir);
+    assert_eq!(reviewed_ids(&store, true), [h.id]);
+    assert!(reviewed_ids(&store, false).is_empty());
+}

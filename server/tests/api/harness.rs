@@ -372,6 +372,7 @@ impl Device {
             created_at: now,
             updated_at: now,
             deleted: false,
+            review: None,
             body,
         };
         let mut doc = beatbook_doc::new_record_doc(self.actor.clone(), &record).unwrap();
