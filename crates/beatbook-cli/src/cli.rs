@@ -126,6 +126,14 @@ pub enum Command {
     /// 巡逻：记录发现、结束巡逻 / patrols: log what you see, end the patrol
     #[command(subcommand)]
     Patrol(PatrolCommand),
+    /// 审阅记录（所长、县局管理员）/ mark a record reviewed (station chief, county admin)
+    Review {
+        /// 记录编号 / record id
+        id: String,
+        /// 审阅意见 / the review comment
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
 }
 
 /// `beatbook login`.

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod export;
 pub mod read;
+pub mod review;
 pub mod write;
 
 use crate::cli::Command;
@@ -29,5 +30,6 @@ pub fn run(home: &Home, command: Command) -> Result<String> {
         Command::Hazard(cmd) => write::hazard(home, cmd),
         Command::Task(cmd) => write::task(home, cmd),
         Command::Patrol(cmd) => write::patrol(home, cmd),
+        Command::Review { id, comment } => review::review(home, &id, &comment),
     }
 }
