@@ -1,0 +1,127 @@
+//! The assessment as a table (header and rows of cells, Chinese or English headers) and as an
+//! Excel workbook in memory; the CLI prints the same table and writes the same bytes.
+
+use crate::assess::{Assessment, By, Figures};
+use crate::error::{Result, StationError};
+use beatbook_model::{format_local, Lang};
+use rust_xlsxwriter::{Format, Workbook};
+
+/// Column headers, in order.
+pub fn header(by: By, lang: Lang) -> Vec<&'static str> {
+    let zh = lang == Lang::Zh;
+    let first = match (by, zh) {
+        (By::Officer, true) => "民警/辅警",
+        (By::Village, true) => "村",
+        (By::Station, true) => "派出所",
+        (By::Officer, false) => "officer",
+        (By::Village, false) => "village",
+        (By::Station, false) => "station",
+    };
+    let rest: [(&str, &str); 12] = [
+        ("走访", "visits"),
+        ("应核查", "checks due"),
+        ("按时核查", "checks on time"),
+        ("到期任务", "tasks due"),
+        ("按时完成", "tasks on time"),
+        ("逾期", "overdue"),
+        ("发现隐患", "hazards found"),
+        ("清零隐患", "hazards cleared"),
+        ("化解纠纷", "disputes resolved"),
+        ("化解用时中位数(天)", "median days to resolve"),
+        ("巡逻", "patrols"),
+        ("巡逻时长(小时)", "patrol hours"),
+    ];
+    std::iter::once(first)
+        .chain(rest.iter().map(|(z, e)| if zh { *z } else { *e }))
+        .collect()
+}
+
+/// One row's cells after its label.
+pub fn cells(f: &Figures) -> Vec<String> {
+    vec![
+        f.visits.to_string(),
+        f.checks_due.to_string(),
+        f.checks_on_time.to_string(),
+        f.tasks_due.to_string(),
+        f.tasks_on_time.to_string(),
+        f.tasks_overdue.to_string(),
+        f.hazards_found.to_string(),
+        f.hazards_cleared.to_string(),
+        f.disputes_resolved.to_string(),
+        f.median_days_to_resolve
+            .map_or_else(|| "-".to_owned(), |d| format!("{d:.1}")),
+        f.patrols.to_string(),
+        format!("{:.1}", f.patrol_hours),
+    ]
+}
+
+/// The whole table: header, one row per key (labelled by `label`), and the total.
+pub fn table(a: &Assessment, lang: Lang, label: &dyn Fn(&str) -> String) -> Vec<Vec<String>> {
+    let mut out = vec![header(a.by, lang).into_iter().map(String::from).collect()];
+    for r in &a.rows {
+        let mut row = vec![label(&r.key)];
+        row.extend(cells(&r.figures));
+        out.push(row);
+    }
+    let mut total = vec![if lang == Lang::Zh { "合计" } else { "total" }.to_owned()];
+    total.extend(cells(&a.total));
+    out.push(total);
+    out
+}
+
+/// The line saying which days and how fresh, e.g. `2026-11-02 至 2026-11-08 · 数据截至 …`.
+pub fn caption(a: &Assessment, lang: Lang) -> String {
+    let never = if lang == Lang::Zh {
+        "从未同步"
+    } else {
+        "never"
+    };
+    let sync = a
+        .as_of
+        .last_sync
+        .map_or_else(|| never.to_owned(), format_local);
+    let newest = a
+        .as_of
+        .newest_record
+        .map_or_else(|| "-".to_owned(), format_local);
+    match lang {
+        Lang::Zh => format!(
+            "{} 至 {} · 上次同步 {sync} · 最新记录 {newest}",
+            a.range.from, a.range.to
+        ),
+        Lang::En => format!(
+            "{} to {} · last sync {sync} · newest record {newest}",
+            a.range.from, a.range.to
+        ),
+    }
+}
+
+/// The assessment as an .xlsx workbook: a caption line, then the table.
+pub fn workbook(a: &Assessment, lang: Lang, label: &dyn Fn(&str) -> String) -> Result<Vec<u8>> {
+    let xerr = |e: rust_xlsxwriter::XlsxError| StationError::Xlsx(e.to_string());
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name(if lang == Lang::Zh {
+        "考核"
+    } else {
+        "assessment"
+    })
+    .map_err(xerr)?;
+    let bold = Format::new().set_bold();
+    ws.write_string(0, 0, caption(a, lang)).map_err(xerr)?;
+    for (r, row) in table(a, lang, label).iter().enumerate() {
+        let r32 = u32::try_from(r + 2).unwrap_or(u32::MAX);
+        for (c, cell) in row.iter().enumerate() {
+            let c16 = u16::try_from(c).unwrap_or(u16::MAX);
+            let numeric = c > 0 && r > 0;
+            match (r == 0, numeric.then(|| cell.parse::<f64>().ok()).flatten()) {
+                (true, _) => ws.write_string_with_format(r32, c16, cell, &bold),
+                (false, Some(n)) => ws.write_number(r32, c16, n),
+                (false, None) => ws.write_string(r32, c16, cell),
+            }
+            .map_err(xerr)?;
+        }
+    }
+    ws.set_column_width(0, 14).map_err(xerr)?;
+    book.save_to_buffer().map_err(xerr)
+}
