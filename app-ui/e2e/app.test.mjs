@@ -1,7 +1,9 @@
 // The field app end to end, through the real binary: an officer logs in against a real
 // server, records a household, a visit and a dispute with a mediation session while the
 // server is down, syncs when it is back; the station chief, on a second app instance, sees
-// the work; a field edited on both devices shows as a conflict and is settled.
+// the work; a field edited on both devices shows as a conflict and is settled; the chief
+// marks the visit reviewed with a comment and assigns the officer a task, and both reach the
+// officer after sync.
 import { after, afterEach, before, test } from "node:test";
 import { mkdirSync } from "node:fs";
 import assert from "node:assert/strict";
@@ -157,4 +159,63 @@ test("a field changed on both devices shows as a conflict and is settled", async
   await officer.$("records-list").$("button*=留守老人慰问").click();
   await officer.waitText("record-page", "张三丰家中");
   assert.equal(await officer.$("conflicts").isExisting(), false);
+});
+
+/** Clicks `testid` until `done()` holds: WebKitGTK under Xvfb can swallow the first tap after
+ *  a select's popup closes. */
+async function clickUntil(app, testid, done, timeout = 20_000) {
+  await app.browser.waitUntil(async () => {
+    if (await done()) return true;
+    const el = app.$(testid);
+    if (await el.isClickable()) await el.click();
+    return done();
+  }, { timeout, interval: 1000, timeoutMsg: `${app.name}: clicking [${testid}] never took effect` });
+}
+
+test("the chief marks the visit reviewed with a comment; the officer sees it", async () => {
+  await chief.click("tab-review");
+  await chief.select("review-reviewed", "no");
+  await chief.waitText("review-list", "留守老人慰问");
+  await chief.$("review-list").$("button*=留守老人慰问").click();
+  await chief.type("review-input", "已阅，请一周内回访");
+  await clickUntil(chief, "review-submit", () => chief.$("review-comment").isExisting());
+  await chief.waitText("review-comment", "已阅，请一周内回访");
+  await chief.waitText("review-note", "gucheng.chief");
+  // Filtered to unreviewed, the list no longer holds it; filtered to reviewed, it does.
+  await chief.click("tab-review");
+  await chief.select("review-reviewed", "no");
+  await chief.browser.waitUntil(async () => !(await chief.text("review-list")).includes("留守老人慰问"), {
+    timeout: 15_000, timeoutMsg: "the reviewed visit stayed in the unreviewed list",
+  });
+  await chief.select("review-reviewed", "yes");
+  await chief.waitText("review-list", "留守老人慰问");
+  await chief.sync();
+  await officer.sync();
+  await officer.click("tab-records");
+  await officer.select("records-kind", "visit");
+  await officer.$("records-list").$("button*=留守老人慰问").click();
+  await officer.waitText("review-comment", "已阅，请一周内回访");
+  await officer.waitText("review-note", "gucheng.chief");
+  // An officer reads the review but does not review.
+  assert.equal(await officer.$("review-input").isExisting(), false);
+});
+
+test("the chief assigns the officer a task about the household; it reaches the officer", async () => {
+  await chief.click("tab-records");
+  await chief.select("records-kind", "task");
+  await clickUntil(chief, "records-new", () => chief.$("f-assignee").isExisting());
+  await chief.select("f-village", "guchengcun");
+  // The assignee is picked from the people the chief's device knows, once they are loaded.
+  await chief.browser.$('select[data-testid="f-assignee"]').waitForExist({ timeout: 20_000 });
+  await chief.select("f-assignee", "gucheng.officer1");
+  await chief.select("f-action", "visit_household");
+  await chief.type("f-target-search", "三丰");
+  await clickUntil(chief, "f-target-hit", () => chief.$("f-target").isExisting());
+  await chief.type("f-instructions", "回访张三丰家，了解赡养费落实情况");
+  await clickUntil(chief, "save", () => chief.$("record-page").isExisting());
+  await chief.waitText("record-title", "回访张三丰家");
+  await chief.sync();
+  await officer.sync();
+  await officer.click("tab-home");
+  await officer.waitText("home", "回访张三丰家");
 });

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { api, asAppError, isAppError } from "../src/lib/api";
 import { STRINGS, setLang, t, ui } from "../src/lib/i18n.svelte";
+import { reviewFilter } from "../src/lib/review";
 
 afterEach(() => clearMocks());
 
@@ -36,6 +37,41 @@ describe("api", () => {
     expect(isAppError(err)).toBe(true);
     expect(asAppError(err).message).toBe("用户名或密码错误");
     expect(asAppError(new Error("boom")).code).toBe("ui");
+  });
+});
+
+describe("review", () => {
+  it("marks a record reviewed with its comment and filters reviewed from unreviewed", async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === "mark_reviewed") {
+        const { id, comment } = args as { id: string; comment: string };
+        return { item: { id, reviewed: true }, review: { by: "gucheng.chief", at: "2026-11-28T07:00:00.000Z", at_local: "2026-11-28 15:00", comment }, reviewable: true };
+      }
+      return { items: [], officers: [] };
+    });
+    const r = await api.markReviewed("r1", "已阅，请回访");
+    expect(r.review?.comment).toBe("已阅，请回访");
+    expect(r.item.reviewed).toBe(true);
+    await api.review(reviewFilter({ village: "guchengcun", reviewed: true }, "no"));
+    await api.review(reviewFilter({ village: "guchengcun" }, "yes"));
+    await api.review(reviewFilter({ village: "guchengcun", reviewed: false }, ""));
+    expect(calls).toEqual([
+      ["mark_reviewed", { id: "r1", comment: "已阅，请回访" }],
+      ["review", { filter: { village: "guchengcun", reviewed: false } }],
+      ["review", { filter: { village: "guchengcun", reviewed: true } }],
+      ["review", { filter: { village: "guchengcun" } }],
+    ]);
+  });
+
+  it("shows the refusal of a non-chief as Rust words it", async () => {
+    mockIPC(() => {
+      throw { code: "review_not_allowed", message: "只有本所所长或县局管理员可以审阅记录", fields: [], transient: false, needs_login: false };
+    });
+    const err = asAppError(await api.markReviewed("r1", "").catch((e) => e));
+    expect(err.code).toBe("review_not_allowed");
+    expect(err.message).toContain("所长");
   });
 });
 

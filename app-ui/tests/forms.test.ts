@@ -1,9 +1,10 @@
 // Form logic: which problems show, what a form starts with, and the multi-field domain steps.
 import { describe, expect, it } from "vitest";
 import {
-  addObservation, addSession, clearHazard, completeTask, disputeMoves, emptyData, endPatrol,
-  formFields, idNumberComplete, moveDispute, rectifyHazard, splitNames, taskPrefill,
-  taskRecordKind, topField, visibleProblems,
+  addObservation, addSession, cancelTask, defaultDue, clearHazard, completeTask, disputeMoves, emptyData,
+  endPatrol, formFields, idNumberComplete, moveDispute, recordReturnVisit, rectifyHazard,
+  returnVisitDue, splitNames, taskPrefill, taskRecordKind, taskTargetKind, topField,
+  visibleProblems,
 } from "../src/lib/forms";
 import type { FieldProblem, FormSpec } from "../src/lib/bindings";
 
@@ -89,5 +90,29 @@ describe("hazards, patrols and tasks", () => {
     expect(taskRecordKind("check_key_person")).toBe("key_person_check");
     expect(taskPrefill("visit_household", "h1")).toEqual({ household: "h1" });
     expect(completeTask({ status: "open" }, "r1")).toEqual({ status: "done", completed_by: "r1" });
+  });
+  it("a chief's task points at the record its action is about, and can be cancelled with a reason", () => {
+    expect(taskTargetKind("visit_household")).toBe("household");
+    expect(taskTargetKind("return_visit")).toBe("dispute");
+    expect(taskTargetKind("follow_hazard")).toBe("hazard");
+    expect(taskTargetKind("patrol")).toBeNull();
+    expect(taskPrefill("return_visit", "d1")).toEqual({});
+    expect(cancelTask({ status: "open", assignee: "a" }, "重复派单")).toEqual({ status: "cancelled", assignee: "a", cancel_reason: "重复派单" });
+  });
+  it("a new task is due at 18:00 Beijing time the next day", () => {
+    // 2026-11-28 23:30 in Beijing is still the 28th there: due the 29th, 18:00 (10:00 UTC).
+    expect(defaultDue(new Date("2026-11-28T15:30:00Z"))).toBe("2026-11-29T10:00:00.000Z");
+    // 2026-11-29 00:30 in Beijing (16:30 UTC on the 28th): due the 30th.
+    expect(defaultDue(new Date("2026-11-28T16:30:00Z"))).toBe("2026-11-30T10:00:00.000Z");
+  });
+  it("a dispute's return visit comes once mediation has ended", () => {
+    expect(["reported", "mediating"].map(returnVisitDue)).toEqual([false, false]);
+    expect(["resolved", "referred", "closed"].map(returnVisitDue)).toEqual([true, true, true]);
+    expect(recordReturnVisit({ status: "resolved" }, "t", "双方关系缓和")).toEqual({ status: "resolved", return_visit: { at: "t", notes: "双方关系缓和" } });
+  });
+  it("the inspection form shows its checklist and the task form its target", () => {
+    const spec = (name: string) => ({ name, ty: "json", required: false, optional: false, fill: null, label: name, choices: [], shape: null });
+    const names = formFields({ kind: "x", label: "x", fields: ["items", "target", "sessions", "status"].map(spec) }).map((f) => f.name);
+    expect(names).toEqual(["items", "target"]);
   });
 });

@@ -63,4 +63,7 @@ export const api = {
   remove: (id: string) => invoke<void>("delete", { id }),
   resolve: (id: string, path: string, value: JsonValue) =>
     invoke<RecordView>("resolve", { id, path, value }),
+  colleagues: () => invoke<string[]>("colleagues"),
+  markReviewed: (id: string, comment: string) =>
+    invoke<RecordView>("mark_reviewed", { id, comment }),
 };

@@ -65,9 +65,39 @@ export function taskRecordKind(action: string): string {
 /** What to prefill in the record a task asks for, from the task's target. */
 export function taskPrefill(action: string, target: string | null | undefined): Data {
   if (!target) return {};
-  if (action === "visit_household" || action === "return_visit") return { household: target };
+  if (action === "visit_household") return { household: target };
   if (action === "check_key_person") return { key_person: target };
   return {};
+}
+
+/** The kind of record a task of `action` is about (its target), if any. */
+export function taskTargetKind(action: string | null | undefined): string | null {
+  switch (action) {
+    case "visit_household":
+      return "household";
+    case "return_visit":
+      return "dispute";
+    case "check_key_person":
+      return "key_person";
+    case "follow_hazard":
+      return "hazard";
+    case "inspect_unit":
+      return "inspection";
+    default:
+      return null;
+  }
+}
+
+/** A new task's due time until the chief picks one: 18:00 Beijing time the next day. */
+export function defaultDue(now: Date): string {
+  const beijing = new Date(now.getTime() + 8 * 3600_000);
+  const day = new Date(Date.UTC(beijing.getUTCFullYear(), beijing.getUTCMonth(), beijing.getUTCDate() + 1, 18 - 8));
+  return day.toISOString();
+}
+
+/** Cancels a task, with the reason the model requires. */
+export function cancelTask(task: Data, reason: string): Data {
+  return { ...task, status: "cancelled", cancel_reason: reason };
 }
 
 /** Marks a task done by the record that did it. */
@@ -114,6 +144,16 @@ export function moveDispute(
   if (extra.outcome) next.outcome = extra.outcome;
   if (extra.agreement) next.agreement = extra.agreement;
   return next;
+}
+
+/** Whether a dispute is far enough along for its return visit (回访): mediation has ended. */
+export function returnVisitDue(status: string): boolean {
+  return status === "resolved" || status === "referred" || status === "closed";
+}
+
+/** Records the dispute's return visit (回访): when, and what it found. */
+export function recordReturnVisit(dispute: Data, at: string, notes: string): Data {
+  return { ...dispute, return_visit: { at, notes } };
 }
 
 /** Hazard: open → rectifying, appending what is being done. */
@@ -168,9 +208,7 @@ const FLOW_FIELDS = new Set([
   "route",
   "observations",
   "source",
-  "target",
   "hazards",
-  "items",
 ]);
 
 /** The fields a record form shows. */

@@ -10,7 +10,7 @@ export type Route =
   | { name: "records"; kind?: string }
   | { name: "review" }
   | { name: "dossier"; id: string }
-  | { name: "record"; id: string }
+  | { name: "record"; id: string; task?: string }
   | { name: "form"; kind: string; id?: string; prefill?: Data; after?: After };
 
 /** What happens after a form is saved. */

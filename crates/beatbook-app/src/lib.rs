@@ -143,6 +143,11 @@ fn resolve(client: State<'_, Client>, id: String, path: String, value: Json) -> 
 }
 
 #[tauri::command]
+fn colleagues(client: State<'_, Client>) -> Res<Vec<String>> {
+    client.colleagues()
+}
+
+#[tauri::command]
 fn mark_reviewed(client: State<'_, Client>, id: String, comment: String) -> Res<RecordView> {
     client.mark_reviewed(&id, &comment)
 }
@@ -178,6 +183,7 @@ pub fn run() {
             delete,
             resolve,
             mark_reviewed,
+            colleagues,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the beatbook app");

@@ -335,6 +335,11 @@ impl Client {
         })
     }
 
+    /// People to assign a task to: everyone this device has seen record or be assigned work.
+    pub fn colleagues(&self) -> Result<Vec<String>> {
+        self.with_session(views::colleagues)
+    }
+
     /// The chief's review of the station's records.
     pub fn review(&self, filter: Filter) -> Result<Review> {
         self.with_session(|s| views::review(s, &filter))

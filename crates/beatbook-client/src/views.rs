@@ -346,6 +346,30 @@ pub(crate) fn dossier(s: &mut Session<'_>, id: RecordId) -> Result<Dossier> {
     })
 }
 
+/// The people this device knows of in the user's scope: who recorded something and who was
+/// assigned something, with the user first. Offers the assignees a chief can pick for a task.
+pub(crate) fn colleagues(s: &mut Session<'_>) -> Result<Vec<String>> {
+    let rows = query(
+        s,
+        ListQuery {
+            limit: Some(100_000),
+            ..ListQuery::default()
+        },
+    )?;
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &rows {
+        if let Some(a) = &r.assignee {
+            seen.insert(a.as_str().to_owned());
+        }
+        if let Some(rec) = s.store.get(r.id).map_err(store_err(s))? {
+            seen.insert(rec.author.as_str().to_owned());
+        }
+    }
+    let me = s.me_name().to_owned();
+    seen.remove(&me);
+    Ok(std::iter::once(me).chain(seen).collect())
+}
+
 pub(crate) fn review(s: &mut Session<'_>, f: &Filter) -> Result<Review> {
     let mut q = list_query(s, f)?;
     q.limit = Some(f.limit.unwrap_or(5_000) as usize);

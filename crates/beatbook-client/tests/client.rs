@@ -226,4 +226,60 @@ async fn an_officer_works_offline_first_and_the_chief_settles_a_conflict() {
     let seen = officer.record(&visit.item.id).unwrap();
     assert_eq!(seen.review, Some(note));
     assert!(seen.item.reviewed);
+
+    // The chief assigns the officer a task about the household; it reaches the officer's
+    // home screen after sync, and leaves it once the chief cancels it.
+    assert!(chief
+        .colleagues()
+        .unwrap()
+        .contains(&"gucheng.officer1".to_owned()));
+    let due = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+    let task = chief
+        .create(
+            "task",
+            Some("guchengcun".into()),
+            json!({"assignee": "gucheng.officer1", "action": "visit_household", "target": h.item.id,
+                   "instructions": "回访张三丰家", "due_at": due}),
+        )
+        .unwrap();
+    assert_eq!(task.data["assigned_by"], "gucheng.chief");
+    chief.sync(|_| {}).await.unwrap();
+    officer.sync(|_| {}).await.unwrap();
+    let home = officer.home().unwrap();
+    let open: Vec<_> = home
+        .tasks_today
+        .iter()
+        .chain(&home.tasks_later)
+        .map(|i| i.id.clone())
+        .collect();
+    assert!(open.contains(&task.item.id), "{home:?}");
+    let mut cancelled = task.data.clone();
+    cancelled["status"] = json!("cancelled");
+    assert_eq!(
+        chief
+            .update(&task.item.id, cancelled.clone())
+            .unwrap_err()
+            .fields[0]
+            .field,
+        "cancel_reason"
+    );
+    cancelled["cancel_reason"] = json!("已由辅警完成");
+    chief.update(&task.item.id, cancelled).unwrap();
+    chief.sync(|_| {}).await.unwrap();
+    officer.sync(|_| {}).await.unwrap();
+    let home = officer.home().unwrap();
+    assert!(!home
+        .tasks_today
+        .iter()
+        .chain(&home.tasks_later)
+        .any(|i| i.id == task.item.id));
+    assert_eq!(
+        officer
+            .record(&task.item.id)
+            .unwrap()
+            .item
+            .status
+            .as_deref(),
+        Some("cancelled")
+    );
 }
