@@ -10,6 +10,8 @@ use beatbook_server::{AppState, NewUser, ServerConfig};
 use beatbook_store::{ListQuery, Store};
 use beatbook_sync::{http::HttpTransport, Device, SyncError, SyncSummary};
 
+pub mod fuzz;
+
 /// A small county: station 固城 (gucheng) with 南街 and 北街, station 六塔 (liuta) with 东关.
 pub fn test_county() -> County {
     let village = |id: &str, name: &str| Village {
@@ -66,6 +68,11 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let state = AppState::open(ServerConfig::new(dir.path())).unwrap();
         state.set_county(test_county()).unwrap();
+        TestServer::serve(state, dir).await
+    }
+
+    /// Serves an opened `state` on `127.0.0.1:0`, keeping `dir` alive with the server.
+    pub async fn serve(state: AppState, dir: tempfile::TempDir) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel();
