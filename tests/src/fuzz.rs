@@ -902,16 +902,7 @@ fn local_op(
             .create(&rep.name().into(), scope.clone(), body)
             .map_err(|e| format!("{} could not create a {kind:?}: {e}", rep.name()))?;
         let data = &json(&record)["data"];
-        for field in [
-            "method",
-            "risk_level",
-            "seen_in_person",
-            "unit_type",
-            "status",
-            "dispute_type",
-            "audience",
-            "deadline",
-        ] {
+        for field in SCALAR_FIELDS {
             if let Some(v) = data.get(field) {
                 expect.scalar(record.id, field, v.clone());
             }
@@ -1126,20 +1117,23 @@ fn check(
     Ok(())
 }
 
+/// The scalar fields edits set (the end value must be one somebody wrote).
+const SCALAR_FIELDS: [&str; 8] = [
+    "method",
+    "risk_level",
+    "seen_in_person",
+    "unit_type",
+    "status",
+    "dispute_type",
+    "audience",
+    "deadline",
+];
+
 fn scalar_name(field: &str) -> &'static str {
-    [
-        "method",
-        "risk_level",
-        "seen_in_person",
-        "unit_type",
-        "status",
-        "dispute_type",
-        "audience",
-        "deadline",
-    ]
-    .into_iter()
-    .find(|f| *f == field)
-    .unwrap_or("")
+    SCALAR_FIELDS
+        .into_iter()
+        .find(|f| *f == field)
+        .unwrap_or("")
 }
 
 /// Seeds to run: `BEATBOOK_SEED=<n>` replays one; otherwise `BEATBOOK_FUZZ_SEEDS` (default
