@@ -3,6 +3,7 @@
 //! conflicts and sync. The Tauri shell (`beatbook-app`) calls one method per command; the types
 //! the UI sees live in [`types`] and are exported to TypeScript.
 
+mod dossier;
 mod error;
 mod forms;
 pub mod types;
@@ -332,6 +333,24 @@ impl Client {
         self.with_session(|s| {
             let id = parse_id(id, s.lang)?;
             views::dossier(s, id)
+        })
+    }
+
+    /// The dossier (档案) of a household, key person, unit (via one of its inspections) or
+    /// dispute as one self-contained HTML page, to show in the app.
+    pub fn dossier_html(&self, id: &str) -> Result<String> {
+        self.with_session(|s| {
+            let id = parse_id(id, s.lang)?;
+            dossier::html(s, id)
+        })
+    }
+
+    /// Writes the dossier of `id` to `path` as `format` (`pdf`: A4 with the Chinese font
+    /// embedded; `html`: a self-contained page). Returns the path written.
+    pub fn export_dossier(&self, id: &str, format: &str, path: &str) -> Result<String> {
+        self.with_session(|s| {
+            let id = parse_id(id, s.lang)?;
+            dossier::export(s, id, format, path)
         })
     }
 

@@ -2,7 +2,7 @@
 //! household's dossier and the chief's review. All from the store's projection, except an
 //! opened record, which is read from its document.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use beatbook_model::fields;
 use beatbook_model::{
@@ -322,24 +322,9 @@ pub(crate) fn related(s: &mut Session<'_>, id: RecordId) -> Result<Vec<Item>> {
 
 pub(crate) fn dossier(s: &mut Session<'_>, id: RecordId) -> Result<Dossier> {
     let record = open(s, id)?;
-    let mut seen = HashSet::from([id]);
-    let mut timeline: Vec<Summary> = Vec::new();
-    let mut frontier = vec![id];
-    // Two steps: the household's visits, key persons, disputes and tasks, then what those
-    // raised (a visit's hazard or dispute, a key person's checks).
-    for _ in 0..2 {
-        let mut next = Vec::new();
-        for target in frontier {
-            for r in s.store.referring_to(target).map_err(store_err(s))? {
-                if seen.insert(r.id) {
-                    next.push(r.id);
-                    timeline.push(r);
-                }
-            }
-        }
-        frontier = next;
-    }
-    timeline.sort_by_key(|r| (r.occurred_at, r.id));
+    // The same gathering as the printed dossier (beatbook-dossier): what refers to the
+    // household, then what those raised.
+    let timeline = beatbook_dossier::related(&s.store, &[id]).map_err(store_err(s))?;
     Ok(Dossier {
         record,
         timeline: timeline.iter().map(|r| item(s, r)).collect(),
