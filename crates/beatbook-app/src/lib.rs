@@ -108,6 +108,21 @@ fn dossier(client: State<'_, Client>, id: String) -> Res<Dossier> {
 }
 
 #[tauri::command]
+fn dossier_html(client: State<'_, Client>, id: String) -> Res<String> {
+    client.dossier_html(&id)
+}
+
+#[tauri::command]
+fn export_dossier(
+    client: State<'_, Client>,
+    id: String,
+    format: String,
+    path: String,
+) -> Res<String> {
+    client.export_dossier(&id, &format, &path)
+}
+
+#[tauri::command]
 fn review(client: State<'_, Client>, filter: Filter) -> Res<Review> {
     client.review(filter)
 }
@@ -176,6 +191,8 @@ pub fn run() {
             record,
             related,
             dossier,
+            dossier_html,
+            export_dossier,
             review,
             check,
             create,
