@@ -4,11 +4,12 @@
 //! initial syncs of their village. Also the server's merge rate on a batch of edits to
 //! existing records, where CPU goes to merging alone.
 //!
-//! The simulated handsets keep in-memory stores and start caught up (cursor at the log's
-//! head) instead of each holding its village: the server's work for a sync depends on the
-//! cursor and what is pushed, not on what the device holds. An initial sync is a bare client
-//! that pages through the snapshot without applying it, which is the same work for the server
-//! and keeps the handsets' CPU (shared with the server on this machine) low.
+//! The simulated handsets start caught up (cursor at the log's head) instead of each holding
+//! its village: the server's work for a sync depends on the cursor and what is pushed, not on
+//! what the device holds. A sync that pushes runs the real client on an in-memory store (it
+//! needs real signed changes); the others are a bare client that pages through the feed
+//! without applying what it gets, which is the same work for the server and keeps the
+//! handsets' CPU (shared with the server on this machine) low.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -177,6 +178,8 @@ struct Sim {
     households: Vec<RecordId>,
     visits: Vec<RecordId>,
     sampler: Sampler,
+    /// Where it is in the feed (the store's copy is used only by syncs that push).
+    cursor: Cursor,
 }
 
 impl Sim {
@@ -219,34 +222,48 @@ impl Sim {
     async fn act(&mut self, action: Action, device: &Device, timed: &Timed) -> Result<usize> {
         Ok(match action {
             Action::Idle => {
-                beatbook_sync::run(&self.handset.store, device, timed, |_| {})
-                    .await?
-                    .pushed
+                self.cursor = pages(timed, self.cursor).await?;
+                0
             }
             Action::Edits => {
                 let n = 1 + self.sampler.below(5) as usize;
                 self.file_visits(n)?;
-                beatbook_sync::run(&self.handset.store, device, timed, |_| {})
+                let store = &self.handset.store;
+                let at = serde_json::to_string(&self.cursor)?;
+                store
+                    .lock()
+                    .expect("store")
+                    .set_meta(CURSOR_META_KEY, &at)?;
+                let pushed = beatbook_sync::run(store, device, timed, |_| {})
                     .await?
-                    .pushed
+                    .pushed;
+                let at = store.lock().expect("store").get_meta(CURSOR_META_KEY)?;
+                self.cursor = serde_json::from_str(&at.unwrap_or_default())?;
+                pushed
             }
             Action::Initial => {
-                let mut cursor = Cursor::default();
-                loop {
-                    let body = encode(&SyncRequest {
-                        protocol: PROTOCOL_VERSION,
-                        cursor,
-                        push: Vec::new(),
-                        max_pull_bytes: 2 << 20,
-                    })?;
-                    let answer: SyncResponse = decode(&timed.exchange(body).await?)?;
-                    cursor = answer.cursor;
-                    if !answer.more {
-                        break 0;
-                    }
-                }
+                pages(timed, Cursor::default()).await?;
+                0
             }
         })
+    }
+}
+
+/// A bare client: asks for pages from `cursor` until caught up, without applying them (the
+/// server's work is the same), and returns the new cursor.
+async fn pages(timed: &Timed, mut cursor: Cursor) -> Result<Cursor> {
+    loop {
+        let body = encode(&SyncRequest {
+            protocol: PROTOCOL_VERSION,
+            cursor,
+            push: Vec::new(),
+            max_pull_bytes: 2 << 20,
+        })?;
+        let answer: SyncResponse = decode(&timed.exchange(body).await?)?;
+        cursor = answer.cursor;
+        if !answer.more {
+            return Ok(cursor);
+        }
     }
 }
 
@@ -300,6 +317,8 @@ pub struct PhaseFigures {
     pub server_cpu_s: f64,
     /// Server CPU time per wall second (2.0 = two cores busy).
     pub server_cores_busy: f64,
+    /// The simulated handsets' CPU time per wall second (they share the machine).
+    pub handsets_cores_busy: f64,
     /// Changes merged per second of server CPU (CPU that also served every other request).
     pub merges_per_cpu_s: f64,
     /// Highest server resident memory sampled.
@@ -373,10 +392,10 @@ pub async fn run(
     server.add_users(users.clone()).await?;
     progress(&format!("enrolling {} handsets", users.len()));
     let households = households_by_village(&server.state, &villages)?;
-    let head = serde_json::to_string(&Cursor {
+    let head = Cursor {
         seq: server.max_seq()?,
         snapshot: None,
-    })?;
+    };
     let mut sims = Vec::new();
     for chunk in users.chunks(8).map(<[_]>::to_vec) {
         let mut enrolling = tokio::task::JoinSet::new();
@@ -396,7 +415,6 @@ pub async fn run(
         for (username, handset) in batch {
             let i: usize = username.trim_start_matches("load").parse()?;
             let v = i % villages.len();
-            handset.with(|s| s.set_meta(CURSOR_META_KEY, &head))?;
             sims.push(Sim {
                 handset,
                 transport: None,
@@ -404,6 +422,7 @@ pub async fn run(
                 households: households[v].clone(),
                 visits: Vec::new(),
                 sampler: Sampler::new(1000 + i as u64),
+                cursor: head,
             });
         }
     }
@@ -476,6 +495,7 @@ async fn phase(
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(seconds);
     let cpu0 = child.cpu();
+    let own0 = cpu_time("self").unwrap_or_default();
     let rss_max = Arc::new(Mutex::new(0u64));
     let pid = child.child.id().to_string();
     let sampler_task = {
@@ -541,6 +561,7 @@ async fn phase(
     let wall = started.elapsed().as_secs_f64();
     sampler_task.abort();
     let cpu = (child.cpu() - cpu0).as_secs_f64();
+    let own = (cpu_time("self").unwrap_or_default() - own0).as_secs_f64();
     let all: Vec<Duration> = total.latencies.iter().flatten().copied().collect();
     let server_rss_max = *rss_max.lock().expect("rss");
     Ok((
@@ -561,6 +582,7 @@ async fn phase(
             changes: total.changes,
             server_cpu_s: cpu,
             server_cores_busy: cpu / wall,
+            handsets_cores_busy: own / wall,
             merges_per_cpu_s: total.changes as f64 / cpu.max(1e-9),
             server_rss_max,
         },

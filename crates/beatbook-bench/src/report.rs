@@ -533,10 +533,12 @@ pub fn markdown(r: &Results, before: Option<&Value>, notes: Option<&str>) -> Str
          turn: 85 % nothing new, 12 % file or edit 1–5 visits, 3 % a new handset's initial \
          sync of its village. “paced” pauses 0–2 s between a handset's syncs; “saturated” \
          syncs again at once (latency there is mostly queueing). Handsets and server share \
-         this machine's {} cores.\n\n\
+         this machine's {} cores; a handset with edits runs the real client on an in-memory \
+         store, the others are bare clients that page through the feed without applying it \
+         (the same work for the server, less for the machine).\n\n\
          Merge rate: {} edits to different existing records pushed in {} request(s): {} wall, \
          {} of server CPU → **{:.0} merges per CPU-second**.\n\n\
-         | phase | syncs (idle / edits / initial) | errors | requests/s | p50 | p99 | idle p50 / p99 | edits p50 / p99 | initial page p50 / p99 | server cores busy | merges per CPU-s (mixed) | server RSS max |\n\
+         | phase | syncs (idle / edits / initial) | errors | requests/s | p50 | p99 | idle p50 / p99 | edits p50 / p99 | initial page p50 / p99 | cores busy: server / handsets | merges per CPU-s (mixed) | server RSS max |\n\
          |---|---|---|---|---|---|---|---|---|---|---|---|\n",
         l.server_records,
         l.devices,
@@ -551,7 +553,7 @@ pub fn markdown(r: &Results, before: Option<&Value>, notes: Option<&str>) -> Str
     for ph in &l.phases {
         let _ = writeln!(
             s,
-            "| {} | {} / {} / {} | {} | {:.0} | {} | {} | {} / {} | {} / {} | {} / {} | {:.2} | {:.0} | {} |",
+            "| {} | {} / {} / {} | {} | {:.0} | {} | {} | {} / {} | {} / {} | {} / {} | {:.2} / {:.2} | {:.0} | {} |",
             ph.name,
             ph.syncs[0],
             ph.syncs[1],
@@ -567,6 +569,7 @@ pub fn markdown(r: &Results, before: Option<&Value>, notes: Option<&str>) -> Str
             ms(ph.latency_initial.p50_ms),
             ms(ph.latency_initial.p99_ms),
             ph.server_cores_busy,
+            ph.handsets_cores_busy,
             ph.merges_per_cpu_s,
             bytes(ph.server_rss_max as f64),
         );

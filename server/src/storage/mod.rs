@@ -75,7 +75,8 @@ pub struct StoredDocument {
     pub kind: Kind,
     /// Its village (fixed at creation).
     pub scope: Scope,
-    /// `AutoCommit::save` bytes.
+    /// What `AutoCommit::load` reads: the saved document, or for a record whose history is
+    /// one change, that change's chunk (how a backend keeps it at rest is its own affair).
     pub data: Vec<u8>,
     /// The log position of the last change applied to it.
     pub last_seq: u64,

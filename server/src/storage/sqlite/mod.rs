@@ -12,6 +12,7 @@ use beatbook_model::{Assignment, County, Kind, RecordId, Role, Scope, VillageId}
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -186,6 +187,63 @@ fn device_from_row(r: &Row<'_>) -> rusqlite::Result<StorageResult<DeviceRow>> {
 
 const DEVICE_COLUMNS: &str = "id, username, name, public_key, token_hash, expires_at, revoked, \
                               enrolled_at, last_seen_at";
+
+/// The first bytes of a zstd frame; Automerge's documents begin otherwise.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// zstd level for documents at rest: for a household, level 1 packs within 1 % of level 3
+/// (603 against 599 bytes) for less CPU on every push; after 20 edits it is 1.4 KB, against
+/// 1.6 KB with Automerge's DEFLATE.
+const PACK_LEVEL: i32 = 1;
+
+/// The largest document [`unpack`] accepts (a corrupt length must not exhaust memory).
+const MAX_DOCUMENT_BYTES: usize = 64 << 20;
+
+thread_local! {
+    /// zstd contexts reused across documents: making one per call cost more than the
+    /// compression itself (callgrind: ~70 k instructions per packed household).
+    static PACKER: RefCell<Option<(zstd::bulk::Compressor<'static>, zstd::bulk::Decompressor<'static>)>> =
+        const { RefCell::new(None) };
+}
+
+fn with_packer<T>(
+    f: impl FnOnce(
+        &mut zstd::bulk::Compressor<'static>,
+        &mut zstd::bulk::Decompressor<'static>,
+    ) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    PACKER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some((
+                zstd::bulk::Compressor::new(PACK_LEVEL)?,
+                zstd::bulk::Decompressor::new()?,
+            ));
+        }
+        let (c, d) = slot.as_mut().expect("just set");
+        f(c, d)
+    })
+}
+
+/// A document as kept on disk: its Automerge bytes (saved without DEFLATE, so that pages of
+/// documents compress well on the wire) compressed with zstd, which is both smaller and
+/// cheaper than Automerge's DEFLATE.
+fn pack(document: &[u8]) -> StorageResult<Vec<u8>> {
+    with_packer(|c, _| c.compress(document)).map_err(|e| StorageError::Backend(e.to_string()))
+}
+
+/// A stored document's Automerge bytes. Rows written before documents were packed hold
+/// Automerge bytes as they are.
+fn unpack(stored: Vec<u8>) -> StorageResult<Vec<u8>> {
+    if !stored.starts_with(&ZSTD_MAGIC) {
+        return Ok(stored);
+    }
+    let size = match zstd::zstd_safe::get_frame_content_size(&stored) {
+        Ok(Some(n)) if n as usize <= MAX_DOCUMENT_BYTES => n as usize,
+        _ => return Err(corrupt("document: bad zstd frame size".to_owned())),
+    };
+    with_packer(|_, d| d.decompress(&stored, size)).map_err(|e| corrupt(format!("document: {e}")))
+}
 
 fn parse_record_id(s: &str) -> StorageResult<RecordId> {
     s.parse().map_err(|_| corrupt(format!("record id {s}")))
@@ -373,14 +431,15 @@ impl Storage for SqliteStorage {
         };
         self.read(|c| {
             let mut stmt = c.prepare_cached(&format!(
-                "SELECT record_id, kind, station, village, last_seq, length(data), data
+                "SELECT record_id, kind, station, village, last_seq, data
                  FROM documents WHERE {cond}{after_sql} ORDER BY record_id"
             ))?;
             let mut rows = stmt.query(params_from_iter(args))?;
             let mut items = Vec::new();
             let mut used = 0usize;
             while let Some(r) = rows.next()? {
-                let len = r.get::<_, i64>(5)? as usize;
+                let data = unpack(r.get(5)?)?;
+                let len = data.len();
                 if !items.is_empty() && used + len > budget {
                     return Ok(Page {
                         items,
@@ -398,7 +457,7 @@ impl Storage for SqliteStorage {
                         village: village.as_str().into(),
                     },
                     last_seq: r.get::<_, i64>(4)? as u64,
-                    data: r.get(6)?,
+                    data,
                 });
             }
             Ok(Page {
@@ -595,7 +654,7 @@ impl WriteTx for SqliteTx<'_> {
                     station: station.as_str().into(),
                     village: village.as_str().into(),
                 },
-                data,
+                data: unpack(data)?,
                 last_seq: last_seq as u64,
             })
         })
@@ -637,7 +696,7 @@ impl WriteTx for SqliteTx<'_> {
                 d.kind.as_str(),
                 d.scope.station.as_str(),
                 d.scope.village.as_str(),
-                d.data,
+                pack(&d.data)?,
                 d.last_seq as i64,
             ])?;
         Ok(())
@@ -647,5 +706,28 @@ impl WriteTx for SqliteTx<'_> {
         self.conn.execute_batch("COMMIT")?;
         self.open = false;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_packed_at_rest_and_old_rows_still_read() {
+        let mut doc = automerge::AutoCommit::new();
+        automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "名字", "张三丰")
+            .unwrap();
+        let saved = doc.save_nocompress();
+        let packed = pack(&saved).unwrap();
+        assert!(packed.starts_with(&ZSTD_MAGIC));
+        assert_eq!(unpack(packed).unwrap(), saved);
+        // Rows written before packing hold the Automerge bytes themselves.
+        assert_eq!(unpack(saved.clone()).unwrap(), saved);
+        assert_eq!(unpack(doc.save()).unwrap(), doc.save());
+        // A damaged frame is reported, not trusted.
+        let mut bad = ZSTD_MAGIC.to_vec();
+        bad.extend_from_slice(&[0xff; 12]);
+        assert!(matches!(unpack(bad), Err(StorageError::Corrupt(_))));
     }
 }
