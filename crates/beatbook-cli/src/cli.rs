@@ -134,6 +134,9 @@ pub enum Command {
         #[arg(long, default_value = "")]
         comment: String,
     },
+    /// 档案：户籍家庭、重点人员、单位或纠纷的全部记录，按时间顺序；可导出 HTML、PDF / dossier:
+    /// every record about a household, key person, unit or dispute, in order; HTML and PDF export
+    Dossier(crate::commands::dossier::DossierArgs),
 }
 
 /// `beatbook login`.

@@ -2,6 +2,7 @@
 //! [`crate::error::Failure`] that becomes a message on standard error and an exit code.
 
 pub mod account;
+pub mod dossier;
 pub mod export;
 pub mod read;
 pub mod review;
@@ -31,5 +32,6 @@ pub fn run(home: &Home, command: Command) -> Result<String> {
         Command::Task(cmd) => write::task(home, cmd),
         Command::Patrol(cmd) => write::patrol(home, cmd),
         Command::Review { id, comment } => review::review(home, &id, &comment),
+        Command::Dossier(args) => dossier::dossier(home, args),
     }
 }
