@@ -41,11 +41,15 @@ async fn a_dispute_dossier_is_shown_as_html_and_exported_as_pdf() {
         .unwrap();
     let mut data = dispute.data.clone();
     data["status"] = json!("mediating");
-    data["sessions"] = json!([{"held_at": "2026-11-03T06:00:00Z", "notes": "双方同意共同清理水沟"}]);
+    data["sessions"] =
+        json!([{"held_at": "2026-11-03T06:00:00Z", "notes": "双方同意共同清理水沟"}]);
     officer.update(&dispute.item.id, data).unwrap();
 
     let html = officer.dossier_html(&dispute.item.id).unwrap();
-    assert!(html.contains("矛盾纠纷档案：王&lt;b&gt;大&lt;/b&gt; / 李二"), "{html}");
+    assert!(
+        html.contains("矛盾纠纷档案：王&lt;b&gt;大&lt;/b&gt; / 李二"),
+        "{html}"
+    );
     assert!(html.contains("双方同意共同清理水沟"));
 
     let out = device.path().join("dispute.pdf");
