@@ -126,6 +126,13 @@ pub enum Command {
     /// 巡逻：记录发现、结束巡逻 / patrols: log what you see, end the patrol
     #[command(subcommand)]
     Patrol(PatrolCommand),
+    /// 值勤规则：按周期自动派单 / duty rules: recurring tasks by rule
+    #[command(subcommand)]
+    Duty(crate::commands::station::DutyCommand),
+    /// 隐患清零看板：未清零的隐患，按村、逾期优先 / hazards board: not cleared, by village, overdue first
+    Board(crate::commands::station::BoardArgs),
+    /// 考核：按人、按村或按派出所统计一段时间的工作 / assessment per officer, village or station
+    Assess(crate::commands::station::AssessArgs),
     /// 审阅记录（所长、县局管理员）/ mark a record reviewed (station chief, county admin)
     Review {
         /// 记录编号 / record id
@@ -304,6 +311,10 @@ pub enum HazardCommand {
 /// `beatbook task …`.
 #[derive(Debug, Subcommand)]
 pub enum TaskCommand {
+    /// 派单给一名民警或辅警 / dispatch a task to an officer or auxiliary
+    Assign(crate::commands::station::AssignArgs),
+    /// 批量派单，如本周核查某村全部重点人员 / dispatch in bulk, e.g. check every key person of a village this week
+    Bulk(crate::commands::station::BulkArgs),
     /// 完成任务：指明完成它的记录 / complete it with the record that did it
     Done {
         /// 任务编号 / task id

@@ -28,6 +28,12 @@ fn wants_json(command: &cli::Command) -> bool {
             | C::Sync { json: true }
             | C::Status { json: true }
     ) || matches!(command, C::List(a) if a.json)
+        || matches!(command, C::Assess(a) if a.json)
+        || matches!(command, C::Board(a) if a.json)
+        || matches!(
+            command,
+            C::Duty(commands::station::DutyCommand::List { json: true })
+        )
 }
 
 /// Parses the command line, runs the command, prints, and returns the exit code.

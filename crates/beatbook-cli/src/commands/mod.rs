@@ -6,6 +6,7 @@ pub mod dossier;
 pub mod export;
 pub mod read;
 pub mod review;
+pub mod station;
 pub mod write;
 
 use crate::cli::Command;
@@ -31,6 +32,9 @@ pub fn run(home: &Home, command: Command) -> Result<String> {
         Command::Hazard(cmd) => write::hazard(home, cmd),
         Command::Task(cmd) => write::task(home, cmd),
         Command::Patrol(cmd) => write::patrol(home, cmd),
+        Command::Duty(cmd) => station::duty(home, cmd),
+        Command::Board(args) => station::board_cmd(home, args),
+        Command::Assess(args) => station::assess_cmd(home, args),
         Command::Review { id, comment } => review::review(home, &id, &comment),
         Command::Dossier(args) => dossier::dossier(home, args),
     }

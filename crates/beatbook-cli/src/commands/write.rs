@@ -372,6 +372,8 @@ pub fn hazard(home: &Home, cmd: HazardCommand) -> Result<String> {
 /// `beatbook task …`.
 pub fn task(home: &Home, cmd: TaskCommand) -> Result<String> {
     match cmd {
+        TaskCommand::Assign(args) => super::station::assign(home, args),
+        TaskCommand::Bulk(args) => super::station::bulk(home, args),
         TaskCommand::Done { id, record } => {
             let done_by = record_id(&record)?;
             act(home, &id, Kind::Task, |s, body| {
