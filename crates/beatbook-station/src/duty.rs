@@ -22,6 +22,9 @@ use beatbook_store::Store;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+/// How a generated task's instructions mark it as made by a rule (followed by the rule's id).
+pub const TAG_PREFIX: &str = "〔值勤规则 ";
+
 /// Where a device keeps its station's duty rules (store `meta`, encrypted with the store).
 pub const RULES_META_KEY: &str = "station.duty_rules";
 
@@ -109,7 +112,7 @@ impl DutyRule {
 
     /// The mark a generated task's instructions carry, naming the rule.
     pub fn tag(&self) -> String {
-        format!("〔值勤规则 {}〕", &self.id.to_string()[..8])
+        format!("{TAG_PREFIX}{}〕", &self.id.to_string()[..8])
     }
 
     fn selector(&self) -> Selector {
@@ -251,14 +254,15 @@ fn run_rule(
             continue;
         }
         report.existing += 1;
-        dedupe(store, existing, &tag, report)?;
+        dedupe(store, existing, report)?;
     }
     Ok(())
 }
 
 /// Keeps one of several tasks for the same work: a done one if any, else the smallest id (the
-/// same choice on every device); cancels the other open tasks this rule generated.
-fn dedupe(store: &mut Store, tasks: Vec<Record>, tag: &str, report: &mut RunReport) -> Result<()> {
+/// same choice on every device); cancels the other open tasks that a rule generated (on any
+/// device, whatever its rule book holds). Tasks dispatched by hand are never cancelled here.
+fn dedupe(store: &mut Store, tasks: Vec<Record>, report: &mut RunReport) -> Result<()> {
     if tasks.len() < 2 {
         return Ok(());
     }
@@ -272,7 +276,7 @@ fn dedupe(store: &mut Store, tasks: Vec<Record>, tag: &str, report: &mut RunRepo
         .map(|r| r.id);
     for r in tasks {
         let Body::Task(mut t) = r.body else { continue };
-        if Some(r.id) == keeper || t.status != TaskStatus::Open || !t.instructions.contains(tag) {
+        if Some(r.id) == keeper || t.status != TaskStatus::Open || !t.instructions.contains(TAG_PREFIX) {
             continue;
         }
         t.status = TaskStatus::Cancelled;
