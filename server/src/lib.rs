@@ -20,7 +20,7 @@ mod sync;
 pub use admin::{DeviceSummary, NewUser, UserSummary};
 pub use config::ServerConfig;
 pub use error::ServerError;
-pub use http::{router, serve, ApiError};
+pub use http::{router, router_with, serve, serve_with, ApiError, HttpLimits};
 pub use seed::DemoSeed;
 pub use state::AppState;
 pub use storage::Storage;

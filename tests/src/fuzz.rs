@@ -444,8 +444,9 @@ fn json<T: serde::Serialize>(v: &T) -> Json {
     serde_json::to_value(v).unwrap()
 }
 
-/// A new record of `kind` as `who` would file it at `now`.
-fn new_body(
+/// A new record of `kind` as `who` would file it at `now` (visits and checks need a
+/// household or key person to refer to).
+pub fn new_body(
     kind: Kind,
     who: &str,
     now: DateTime<Utc>,

@@ -3,10 +3,12 @@
 
 mod enrol;
 mod error;
+mod guard;
 mod ops;
 mod sync;
 
 pub use error::ApiError;
+pub use guard::HttpLimits;
 
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
@@ -31,13 +33,25 @@ use tower_http::trace::TraceLayer;
 /// where the client's 1 MB batches take about a minute; it matches the client's own timeout.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The server's routes over `state`.
+/// The server's routes over `state`, with the default [`HttpLimits`].
 pub fn router(state: AppState) -> Router {
+    router_with(state, HttpLimits::default())
+}
+
+/// The server's routes over `state`, shedding sync requests beyond `limits`.
+pub fn router_with(state: AppState, limits: HttpLimits) -> Router {
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_syncs_in_flight));
+    let retry_after = limits.retry_after_secs;
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .route("/v1/enrol", post(enrol::enrol))
-        .route("/v1/sync", post(sync::sync))
+        .route(
+            "/v1/sync",
+            post(sync::sync).layer(middleware::from_fn(move |req, next| {
+                guard::shed(slots.clone(), retry_after, req, next)
+            })),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(TimeoutLayer::with_status_code(
@@ -60,9 +74,24 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, state, HttpLimits::default(), shutdown).await
+}
+
+/// Like [`serve`], with chosen limits: slow connections are dropped and sync requests beyond
+/// `limits.max_syncs_in_flight` are answered `503` + `Retry-After`.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: HttpLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = guard::GuardedListener {
+        inner: listener,
+        limits,
+    };
     axum::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router_with(state, limits).into_make_service_with_connect_info::<guard::PeerAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
@@ -147,8 +176,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
         Ok(ClientIp(
             parts
                 .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
+                .get::<ConnectInfo<guard::PeerAddr>>()
+                .map(|c| c.0 .0.ip())
+                .or_else(|| {
+                    parts
+                        .extensions
+                        .get::<ConnectInfo<SocketAddr>>()
+                        .map(|c| c.0.ip())
+                }),
         ))
     }
 }
