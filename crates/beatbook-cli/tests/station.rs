@@ -327,3 +327,74 @@ fn duty_rules_and_the_board() {
     let json = chief.json(&["board", "--json"]);
     assert_eq!(json["villages"][0]["village"], "nanjie");
 }
+
+/// Two devices of the chief run the same duty while both offline: after they sync, the next run
+/// on either keeps one task (the same one everywhere) and cancels the other.
+#[test]
+fn concurrent_generation_on_two_devices_converges_to_one_task() {
+    let server = Server::start();
+    let officer = Device::new();
+    officer.login(&server, "li.officer");
+    let wang = key_person(&officer, "王五", "high");
+    officer.ok(&["sync"]);
+    let devices = [Device::new(), Device::new()];
+    for d in &devices {
+        d.login(&server, "gucheng.chief");
+        d.ok(&["sync"]);
+        std::fs::write(d.home().join("roster.json"), ROSTER).unwrap();
+        d.ok(&[
+            "duty",
+            "add",
+            "--name",
+            "每周核查",
+            "--action",
+            "check_key_person",
+            "--every-days",
+            "7",
+        ]);
+        // Offline: each device generates the week's task before seeing the other's.
+        assert!(d.ok(&["duty", "run"]).contains("新生成 1 项任务"));
+    }
+    for d in [&devices[0], &devices[1], &devices[0]] {
+        d.ok(&["sync"]);
+    }
+    let out = devices[0].ok(&["duty", "run"]);
+    assert!(
+        out.contains("新生成 0 项任务；1 项本周期已有；取消重复 1 项"),
+        "{out}"
+    );
+    devices[0].ok(&["sync"]);
+    devices[1].ok(&["sync"]);
+    let out = devices[1].ok(&["duty", "run"]);
+    assert!(
+        out.contains("新生成 0 项任务；1 项本周期已有；取消重复 0 项"),
+        "{out}"
+    );
+    let statuses = |d: &Device| {
+        let mut v: Vec<(String, String)> = d
+            .json(&["list", "task", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["id"].as_str().unwrap().to_owned(),
+                    t["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let seen = statuses(&devices[1]);
+    assert_eq!(seen, statuses(&devices[0]));
+    // The smaller id is kept, the other cancelled.
+    assert_eq!(seen[0].1, "open", "{seen:?}");
+    assert_eq!(seen[1].1, "cancelled", "{seen:?}");
+    officer.ok(&["sync"]);
+    assert_eq!(
+        statuses(&officer),
+        seen,
+        "the officer sees the same: {wang}"
+    );
+}
