@@ -21,7 +21,7 @@ fn app_error(e: &DossierError, lang: Lang) -> AppError {
 
 /// The dossier of `id` with the names this device knows: places from the county map, the
 /// logged-in user's own name.
-fn assemble(s: &Session<'_>, id: RecordId) -> Result<beatbook_dossier::Dossier> {
+fn assemble(s: &mut Session<'_>, id: RecordId) -> Result<beatbook_dossier::Dossier> {
     let user = &s.device.user;
     let mut opts = Options {
         lang: s.lang,
@@ -36,7 +36,8 @@ fn assemble(s: &Session<'_>, id: RecordId) -> Result<beatbook_dossier::Dossier> 
     opts.add_places(&s.county);
     opts.names
         .insert(user.username.clone(), user.display_name.clone());
-    beatbook_dossier::assemble(&s.store, id, &opts).map_err(|e| app_error(&e, s.lang))
+    let lang = s.lang;
+    beatbook_dossier::assemble(&mut s.store, id, &opts).map_err(|e| app_error(&e, lang))
 }
 
 pub(crate) fn html(s: &mut Session<'_>, id: RecordId) -> Result<String> {

@@ -2,13 +2,13 @@
 //! those raised), each turned into dated entries with who did what.
 
 use crate::{t, Dossier, DossierError, Entry, Options, Pair, Person, Subject};
+use automerge::{AutoCommit, Change};
 use beatbook_model::fields::{self, FieldType, Fill};
-use beatbook_model::status::Transition;
 use beatbook_model::{format_local, Body, Kind, Lang, Record, RecordId};
 use beatbook_store::{ListQuery, Store, StoreError, Summary};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Records that concern `roots`, oldest first: those referring to a root (a household's
 /// visits, key persons, disputes, tasks), then those referring to them in turn (a key
@@ -32,6 +32,34 @@ pub fn related(store: &Store, roots: &[RecordId]) -> Result<Vec<Summary>, StoreE
     }
     found.sort_by_key(|r| (r.occurred_at, r.id));
     Ok(found)
+}
+
+/// When a record's status changed and to what, replayed from its document's history: each
+/// change carries the time of the device that made it. The status it was created with is not
+/// a move.
+fn status_moves(
+    store: &mut Store,
+    id: RecordId,
+) -> Result<Vec<(DateTime<Utc>, String)>, StoreError> {
+    let damaged = |e: &dyn std::fmt::Display| StoreError::Document(e.to_string());
+    let mut doc = AutoCommit::new();
+    let mut last: Option<String> = None;
+    let mut out = Vec::new();
+    for bytes in store.record_changes(id)? {
+        let change = Change::from_bytes(bytes).map_err(|e| damaged(&e))?;
+        let at = DateTime::from_timestamp_millis(change.timestamp());
+        doc.apply_changes([change]).map_err(|e| damaged(&e))?;
+        let (json, _) = beatbook_doc::hydrate(&doc).map_err(|e| damaged(&e))?;
+        let status = json["data"]["status"].as_str().map(str::to_owned);
+        if status.is_none() || status == last {
+            continue;
+        }
+        if let (Some(_), Some(at), Some(code)) = (&last, at, &status) {
+            out.push((at, code.clone()));
+        }
+        last = status;
+    }
+    Ok(out)
 }
 
 /// A unit is not a record of its own: it is every inspection of the same unit name in the
@@ -67,7 +95,7 @@ fn inspections_of_unit(store: &Store, first: &Record) -> Result<Vec<Record>, Sto
 
 /// Assembles the dossier of record `id`. A visit leads to its household and a check to its
 /// key person; an inspection leads to its unit.
-pub fn assemble(store: &Store, id: RecordId, opts: &Options) -> Result<Dossier, DossierError> {
+pub fn assemble(store: &mut Store, id: RecordId, opts: &Options) -> Result<Dossier, DossierError> {
     let get = |id: RecordId| -> Result<Record, DossierError> {
         Ok(store.get(id)?.ok_or(StoreError::NotFound(id))?)
     };
@@ -122,10 +150,17 @@ pub fn assemble(store: &Store, id: RecordId, opts: &Options) -> Result<Dossier, 
         }
     }
 
+    let mut moves = HashMap::new();
+    for r in &all {
+        if r.body.status().is_some() {
+            moves.insert(r.id, status_moves(store, r.id)?);
+        }
+    }
     let ctx = Ctx {
-        store,
+        store: &*store,
         opts,
         roots: &roots,
+        moves,
     };
     let mut entries: Vec<(Entry, usize)> = Vec::new();
     for r in &all {
@@ -174,6 +209,8 @@ struct Ctx<'a> {
     store: &'a Store,
     opts: &'a Options,
     roots: &'a [RecordId],
+    /// Status moves by record: when (the change's time) and to what.
+    moves: HashMap<RecordId, Vec<(DateTime<Utc>, String)>>,
 }
 
 fn pair(label: impl Into<String>, value: impl Into<String>) -> Pair {
@@ -432,78 +469,19 @@ impl Ctx<'_> {
                     }
                     out.push(e);
                 }
-                if d.status != beatbook_model::DisputeStatus::Reported {
-                    // The record keeps where the case stands, not when each move was made;
-                    // the move is dated by the record's last change.
+                if let Some(rv) = &d.return_visit {
                     let mut e = self.entry(
                         r,
-                        r.updated_at,
-                        step(&format!(
-                            "{}{}",
-                            t(lang, "状态：", "status: "),
-                            d.status.label(lang)
-                        )),
+                        rv.at,
+                        step(t(lang, "回访", "return visit")),
                         author.clone(),
                     );
-                    if let Some(referral) = d.referral {
-                        let code = serde_json::to_value(referral).unwrap_or_default();
-                        if let Some(f) = fields::field(Kind::Dispute, "referral") {
-                            if let Some(v) = self.value(Kind::Dispute, f, &code) {
-                                e.details.push(pair(f.label(lang), v));
-                            }
-                        }
-                    }
-                    for (name, text) in [("outcome", &d.outcome), ("agreement", &d.agreement)] {
-                        if !text.trim().is_empty() {
-                            e.details
-                                .push(pair(label(Kind::Dispute, name), text.trim()));
-                        }
-                    }
-                    out.push(e);
-                }
-                if let Some(rv) = &d.return_visit {
-                    let mut e = self.entry(r, rv.at, step(t(lang, "回访", "return visit")), author);
                     if !rv.notes.trim().is_empty() {
                         e.details
                             .push(pair(t(lang, "回访情况", "notes"), rv.notes.trim()));
                     }
                     out.push(e);
                 }
-            }
-            Body::Hazard(h) => {
-                if let Some(at) = h.cleared_at {
-                    let mut e = self.entry(r, at, step(h.status.label(lang)), author);
-                    if !h.clearance_note.trim().is_empty() {
-                        e.details.push(pair(
-                            label(Kind::Hazard, "clearance_note"),
-                            h.clearance_note.trim(),
-                        ));
-                    }
-                    out.push(e);
-                }
-            }
-            Body::Task(task) if task.status != beatbook_model::TaskStatus::Open => {
-                let mut e = self.entry(
-                    r,
-                    r.updated_at,
-                    step(task.status.label(lang)),
-                    self.name(task.assignee.as_str()),
-                );
-                if let Some(done) = task.completed_by {
-                    let v = Json::String(done.to_string());
-                    if let Some(f) = fields::field(Kind::Task, "completed_by") {
-                        if let Some(text) = self.value(Kind::Task, f, &v) {
-                            e.details.push(pair(f.label(lang), text));
-                        }
-                    }
-                }
-                if !task.cancel_reason.trim().is_empty() {
-                    e.details.push(pair(
-                        label(Kind::Task, "cancel_reason"),
-                        task.cancel_reason.trim(),
-                    ));
-                }
-                out.push(e);
             }
             Body::Patrol(p) => {
                 if let Some(end) = p.ended_at {
@@ -512,7 +490,46 @@ impl Ctx<'_> {
             }
             _ => {}
         }
+        // Status moves, dated by the change that made them.
+        for (at, code) in self.moves.get(&r.id).into_iter().flatten() {
+            let status = fields::status_label(r.kind(), code, lang);
+            let who = match &r.body {
+                Body::Task(task) => self.name(task.assignee.as_str()),
+                _ => author.clone(),
+            };
+            let mut e = self.entry(
+                r,
+                *at,
+                step(&format!("{}{status}", t(lang, "状态：", "status: "))),
+                who,
+            );
+            e.details = self.move_details(r, code);
+            out.push(e);
+        }
         out
+    }
+
+    /// What a record says about a move to status `code`: where a dispute was referred, how
+    /// it was resolved, how a hazard is being put right or was cleared, what did a task.
+    fn move_details(&self, r: &Record, code: &str) -> Vec<Pair> {
+        let names: &[&str] = match (r.kind(), code) {
+            (Kind::Dispute, "referred") => &["referral"],
+            (Kind::Dispute, "resolved") => &["outcome", "agreement"],
+            (Kind::Hazard, "rectifying") => &["rectification", "deadline"],
+            (Kind::Hazard, "cleared") => &["cleared_at", "clearance_note"],
+            (Kind::Task, "done") => &["completed_by"],
+            (Kind::Task, "cancelled") => &["cancel_reason"],
+            _ => &[],
+        };
+        let data = r.body.data_json();
+        names
+            .iter()
+            .filter_map(|name| {
+                let f = fields::field(r.kind(), name)?;
+                let v = self.value(r.kind(), f, data.get(name)?)?;
+                Some(pair(f.label(self.lang()), v))
+            })
+            .collect()
     }
 
     /// The subject's own facts.

@@ -267,8 +267,8 @@ fn whats(d: &Dossier) -> Vec<(String, String)> {
 
 #[test]
 fn a_household_dossier_holds_every_related_record_in_the_order_it_happened() {
-    let h = household_world();
-    let d = assemble(&h.w.store, h.hh, &opts(Lang::Zh)).unwrap();
+    let mut h = household_world();
+    let d = assemble(&mut h.w.store, h.hh, &opts(Lang::Zh)).unwrap();
     assert_eq!(d.title, "户籍家庭档案：张三丰 · 南街村三组12号");
     let got = whats(&d);
     let want: Vec<(String, String)> = [
@@ -276,7 +276,7 @@ fn a_household_dossier_holds_every_related_record_in_the_order_it_happened() {
         ("2026-11-02 08:00", "任务"),
         ("2026-11-05 10:00", "入户走访"),
         ("2026-11-05 10:00", "隐患"),
-        ("2026-11-05 12:00", "任务 · 已完成"),
+        ("2026-11-05 12:00", "任务 · 状态：已完成"),
         ("2026-11-06 09:00", "重点人员"),
         ("2026-11-12 15:00", "重点人员核查"),
         ("2026-11-15 08:00", "矛盾纠纷"),
@@ -336,14 +336,14 @@ fn a_household_dossier_holds_every_related_record_in_the_order_it_happened() {
     );
 
     // A visit leads to its household's dossier.
-    let from_visit = assemble(&h.w.store, h.visit2, &opts(Lang::Zh)).unwrap();
+    let from_visit = assemble(&mut h.w.store, h.visit2, &opts(Lang::Zh)).unwrap();
     assert_eq!(from_visit, d);
 }
 
 #[test]
 fn a_key_person_dossier_lists_their_checks_and_a_check_leads_to_it() {
-    let h = household_world();
-    let d = assemble(&h.w.store, h.check, &opts(Lang::En)).unwrap();
+    let mut h = household_world();
+    let d = assemble(&mut h.w.store, h.check, &opts(Lang::En)).unwrap();
     assert_eq!(d.record_id, h.kp.to_string());
     assert_eq!(d.title, "Key person dossier: 王五");
     assert_eq!(
@@ -395,13 +395,15 @@ fn a_dispute_dossier_shows_sessions_moves_and_the_return_visit() {
     d.status = DisputeStatus::Closed;
     w.update(at(20, 11), id, Body::Dispute(d));
 
-    let dossier = assemble(&w.store, id, &opts(Lang::Zh)).unwrap();
+    let dossier = assemble(&mut w.store, id, &opts(Lang::Zh)).unwrap();
     assert_eq!(
         whats(&dossier),
         [
             ("2026-11-03 09:00", "矛盾纠纷 · 登记"),
             ("2026-11-04 14:00", "矛盾纠纷 · 调解"),
+            ("2026-11-04 18:00", "矛盾纠纷 · 状态：调解中"),
             ("2026-11-08 14:00", "矛盾纠纷 · 调解"),
+            ("2026-11-08 17:00", "矛盾纠纷 · 状态：已化解"),
             ("2026-11-20 10:00", "矛盾纠纷 · 回访"),
             ("2026-11-20 11:00", "矛盾纠纷 · 状态：已结案"),
         ]
@@ -413,8 +415,8 @@ fn a_dispute_dossier_shows_sessions_moves_and_the_return_visit() {
         .details
         .iter()
         .any(|p| p.label == "参加人" && p.value == "赵六、钱七、村主任"));
-    let closed = &dossier.entries[4];
-    assert!(closed
+    let resolved = &dossier.entries[4];
+    assert!(resolved
         .details
         .iter()
         .any(|p| p.label == "调解结果" && p.value == "按丈量结果划界"));
@@ -483,14 +485,36 @@ fn a_unit_dossier_gathers_every_inspection_of_the_unit_and_the_hazards_they_rais
         "li.officer",
         inspection("南街小学", at(10, 9), vec![]),
     );
+    let Some(Record {
+        body: Body::Hazard(mut h),
+        ..
+    }) = w.store.get(hazard).unwrap()
+    else {
+        panic!("the hazard is stored")
+    };
+    h.status = HazardStatus::Rectifying;
+    h.rectification = "更换接地线".into();
+    w.update(at(10, 9), hazard, Body::Hazard(h.clone()));
+    h.status = HazardStatus::Cleared;
+    h.cleared_at = Some(at(12, 8));
+    h.clearance_note = "接地线已更换，复查合格".into();
+    w.update(at(12, 9), hazard, Body::Hazard(h));
 
-    let d = assemble(&w.store, later, &opts(Lang::Zh)).unwrap();
+    let d = assemble(&mut w.store, later, &opts(Lang::Zh)).unwrap();
     assert_eq!(d.title, "单位档案：城关加油站");
     let ids: Vec<_> = d.entries.iter().map(|e| e.record_id.clone()).collect();
     assert_eq!(
         ids,
-        [first.to_string(), hazard.to_string(), later.to_string()]
+        [first, hazard, hazard, hazard, later].map(|id| id.to_string())
     );
+    assert_eq!(d.entries[2].what, "隐患 · 状态：整改中");
+    assert_eq!(d.entries[2].at_local, "2026-11-10 09:00");
+    assert!(d.entries[2].details.iter().any(|p| p.value == "更换接地线"));
+    assert_eq!(d.entries[3].what, "隐患 · 状态：已清零");
+    assert!(d.entries[3]
+        .details
+        .iter()
+        .any(|p| p.label == "清零时间" && p.value == "2026-11-12 08:00"));
     assert!(d.entries[0]
         .details
         .iter()
@@ -500,11 +524,11 @@ fn a_unit_dossier_gathers_every_inspection_of_the_unit_and_the_hazards_they_rais
         .iter()
         .any(|p| p.label == "检查次数" && p.value == "2"));
     assert_eq!(
-        assemble(&w.store, first, &opts(Lang::Zh))
+        assemble(&mut w.store, first, &opts(Lang::Zh))
             .unwrap()
             .entries
             .len(),
-        3
+        5
     );
 }
 
@@ -522,7 +546,7 @@ fn records_without_a_dossier_and_unknown_ids_are_refused_clearly() {
             notes: String::new(),
         }),
     );
-    let e = assemble(&w.store, publicity, &opts(Lang::Zh)).unwrap_err();
+    let e = assemble(&mut w.store, publicity, &opts(Lang::Zh)).unwrap_err();
     assert_eq!(e.code(), "no_dossier");
     assert!(
         e.message(Lang::Zh).contains("法律宣传，没有档案"),
@@ -530,7 +554,7 @@ fn records_without_a_dossier_and_unknown_ids_are_refused_clearly() {
         e.message(Lang::Zh)
     );
     assert!(e.is_bad_input());
-    let e = assemble(&w.store, RecordId::new(), &opts(Lang::En)).unwrap_err();
+    let e = assemble(&mut w.store, RecordId::new(), &opts(Lang::En)).unwrap_err();
     assert_eq!(e.code(), "not_found");
     assert!(e.is_bad_input());
 }
@@ -548,7 +572,7 @@ fn html_is_self_contained_and_escapes_what_people_typed() {
         "li.officer",
         visit(hh, at(2, 8), "<img src=x onerror=alert(1)>\n第二行"),
     );
-    let d = assemble(&w.store, hh, &opts(Lang::Zh)).unwrap();
+    let d = assemble(&mut w.store, hh, &opts(Lang::Zh)).unwrap();
     let html = to_html(&d);
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(!html.contains("<script"), "{html}");
@@ -594,8 +618,8 @@ fn in_order(hay: &str, needles: &[&str]) {
 
 #[test]
 fn the_pdf_embeds_a_chinese_font_and_its_text_reads_back_in_order() {
-    let h = household_world();
-    let d = assemble(&h.w.store, h.hh, &opts(Lang::Zh)).unwrap();
+    let mut h = household_world();
+    let d = assemble(&mut h.w.store, h.hh, &opts(Lang::Zh)).unwrap();
     let pdf = to_pdf(&d, None).unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
     let text = pdftotext(&pdf);
@@ -635,7 +659,7 @@ fn long_dossiers_wrap_and_run_onto_numbered_pages() {
             visit(hh, at(day, 9), &format!("第{day}天：{long}")),
         );
     }
-    let d = assemble(&w.store, hh, &opts(Lang::Zh)).unwrap();
+    let d = assemble(&mut w.store, hh, &opts(Lang::Zh)).unwrap();
     let text = pdftotext(&to_pdf(&d, None).unwrap());
     in_order(
         &text,
@@ -647,8 +671,8 @@ fn long_dossiers_wrap_and_run_onto_numbered_pages() {
 
 #[test]
 fn a_missing_or_unusable_font_is_a_clear_error() {
-    let h = household_world();
-    let d = assemble(&h.w.store, h.hh, &opts(Lang::Zh)).unwrap();
+    let mut h = household_world();
+    let d = assemble(&mut h.w.store, h.hh, &opts(Lang::Zh)).unwrap();
     let e = to_pdf(&d, Some(std::path::Path::new("/nonexistent/font.ttc"))).unwrap_err();
     assert!(matches!(e, DossierError::NoFont { .. }));
     let zh = e.message(Lang::Zh);

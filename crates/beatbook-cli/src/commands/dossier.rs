@@ -66,7 +66,7 @@ pub fn dossier(home: &Home, args: DossierArgs) -> Result<String> {
             e.message(Lang::En),
         ));
     }
-    let (store, device, places) = home.maybe_session()?;
+    let (mut store, device, places) = home.maybe_session()?;
     let mut opts = Options {
         lang,
         generated_at: chrono::Utc::now(),
@@ -86,7 +86,7 @@ pub fn dossier(home: &Home, args: DossierArgs) -> Result<String> {
             format!("{}（{}）", u.display_name, u.username)
         };
     }
-    let dossier = beatbook_dossier::assemble(&store, id, &opts).map_err(failure)?;
+    let dossier = beatbook_dossier::assemble(&mut store, id, &opts).map_err(failure)?;
     if args.html.is_none() && args.pdf.is_none() {
         return Ok(beatbook_dossier::to_text(&dossier));
     }
