@@ -276,7 +276,10 @@ fn dedupe(store: &mut Store, tasks: Vec<Record>, report: &mut RunReport) -> Resu
         .map(|r| r.id);
     for r in tasks {
         let Body::Task(mut t) = r.body else { continue };
-        if Some(r.id) == keeper || t.status != TaskStatus::Open || !t.instructions.contains(TAG_PREFIX) {
+        if Some(r.id) == keeper
+            || t.status != TaskStatus::Open
+            || !t.instructions.contains(TAG_PREFIX)
+        {
             continue;
         }
         t.status = TaskStatus::Cancelled;
