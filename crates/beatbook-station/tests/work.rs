@@ -816,3 +816,60 @@ fn assessment_matches_the_hand_counted_fixture() {
     assert_eq!(table[1][0], "孙辅");
     assert_eq!(table.last().unwrap()[0], "合计");
 }
+
+/// The county view: one row per station, side by side, each counting only its own records.
+#[test]
+fn the_county_view_puts_stations_side_by_side() {
+    let (mut store, clock) = setup("2026-11-10 09:00");
+    let elsewhere = Scope {
+        station: "liuta".into(),
+        village: "dongguan".into(),
+    };
+    let patrol = |from: &str, to: &str| {
+        Body::Patrol(Patrol {
+            started_at: local(from),
+            ended_at: Some(local(to)),
+            patrollers: vec![],
+            area: "村内".into(),
+            route: vec![],
+            observations: vec![],
+        })
+    };
+    // 固城: two patrols of 1 h each; 六塔: one patrol of 3 h and one hazard.
+    for (scope, from, to) in [
+        (scope("nanjie"), "2026-11-03 20:00", "2026-11-03 21:00"),
+        (scope("beijie"), "2026-11-04 20:00", "2026-11-04 21:00"),
+        (elsewhere.clone(), "2026-11-05 08:00", "2026-11-05 11:00"),
+    ] {
+        store.create(&chief(), scope, patrol(from, to)).unwrap();
+    }
+    store
+        .create(
+            &chief(),
+            elsewhere,
+            hazard("东关桥", "2026-11-05 09:00", None),
+        )
+        .unwrap();
+    let week = DateRange::new(day("2026-11-02"), day("2026-11-08")).unwrap();
+    let a = assess(&store, week, By::Station, None, clock.as_ref()).unwrap();
+    let rows: Vec<(&str, u32, f64, u32)> = a
+        .rows
+        .iter()
+        .map(|r| {
+            let f = &r.figures;
+            (r.key.as_str(), f.patrols, f.patrol_hours, f.hazards_found)
+        })
+        .collect();
+    assert_eq!(rows, [("gucheng", 2, 2.0, 0), ("liuta", 1, 3.0, 1)]);
+    // A chief's view of their own station leaves the other out.
+    let own = assess(
+        &store,
+        week,
+        By::Station,
+        Some(&"gucheng".into()),
+        clock.as_ref(),
+    )
+    .unwrap();
+    assert_eq!(own.rows.len(), 1);
+    assert_eq!(own.total.patrols, 2);
+}
