@@ -5,6 +5,7 @@
 //! - `test`: run everything CI runs, in order, stopping at the first failure.
 //! - `screenshots`: the app's key screens into `docs/screenshots/` (see [`app`]).
 //! - `bench`: run the benchmark suite and write `docs/benchmarks.md` (see [`bench`]).
+//! - `soak`: the long reliability suites (see [`reliability`], docs/reliability.md).
 //!
 //! Every subcommand is a sequence of named steps; each step prints its name
 //! and how long it took, and a failure names the step that failed. New steps
@@ -21,6 +22,7 @@ use anyhow::{bail, Context, Result};
 
 mod app;
 mod bench;
+mod reliability;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -30,6 +32,7 @@ commands:
   test    run everything CI runs (fmt, clippy, tests, app tests), stopping at the first failure
   screenshots  write the app's key screens to docs/screenshots/
   bench   run the benchmark suite, write docs/benchmarks.md (--quick, --help for more)
+  soak    the long reliability suites: fuzzing, kills, crashes (--seeds N …, docs/reliability.md)
   help    show this message";
 
 /// The checks CI runs, in order: step name and `cargo` arguments.
@@ -64,6 +67,9 @@ fn dispatch(args: Vec<OsString>) -> Result<()> {
     if let [command, rest @ ..] = args.as_slice() {
         if command == "bench" {
             return bench::bench(&workspace_root(), rest);
+        }
+        if command == "soak" {
+            return reliability::soak(&workspace_root(), rest);
         }
     }
     let command = match args.as_slice() {

@@ -1,0 +1,117 @@
+//! `cargo xtask soak`: the long versions of the reliability suites (docs/reliability.md).
+//! The normal test run has a short version of each; this runs them at length, in release
+//! mode, each step reporting its own figures.
+//!
+//! Options: `--seeds N` convergence-fuzz seeds (default 20000), `--kills N` server and client
+//! SIGKILL rounds (default 300), `--crashes N` store writer crashes (default 500),
+//! `--inputs N` mutated inputs per fuzz target (default 1000000), `--seed N` first seed.
+
+use std::path::Path;
+
+use anyhow::{bail, Result};
+
+use crate::{cargo, exec, Steps};
+
+struct Soak {
+    seeds: u64,
+    kills: u64,
+    crashes: u64,
+    inputs: u64,
+    first: u64,
+}
+
+fn parse(args: &[std::ffi::OsString]) -> Result<Soak> {
+    let mut soak = Soak {
+        seeds: 20_000,
+        kills: 300,
+        crashes: 500,
+        inputs: 1_000_000,
+        first: 1,
+    };
+    let mut it = args.iter().map(|a| a.to_string_lossy().into_owned());
+    while let Some(flag) = it.next() {
+        let value = it.next().and_then(|v| v.parse::<u64>().ok());
+        let Some(value) = value else {
+            bail!("{flag} needs a number; see docs/reliability.md");
+        };
+        match flag.as_str() {
+            "--seeds" => soak.seeds = value,
+            "--kills" => soak.kills = value,
+            "--crashes" => soak.crashes = value,
+            "--inputs" => soak.inputs = value,
+            "--seed" => soak.first = value,
+            other => bail!("unknown option {other}; see docs/reliability.md"),
+        }
+    }
+    Ok(soak)
+}
+
+/// Runs every long suite, stopping at the first failure (which names its seed).
+pub fn soak(root: &Path, args: &[std::ffi::OsString]) -> Result<()> {
+    let s = parse(args)?;
+    let mut steps = Steps::new("soak");
+    let test = |name: &str, package: &str, env: &[(&str, String)]| {
+        let mut cmd = cargo(root);
+        cmd.args([
+            "test",
+            "--release",
+            "-p",
+            package,
+            "--test",
+            name,
+            "--",
+            "--nocapture",
+        ]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        exec(&mut cmd)
+    };
+    steps.step("convergence fuzz", || {
+        test(
+            "fuzz_convergence",
+            "beatbook-tests",
+            &[
+                ("BEATBOOK_FUZZ_SEEDS", s.seeds.to_string()),
+                ("BEATBOOK_FUZZ_FIRST", s.first.to_string()),
+            ],
+        )
+    })?;
+    steps.step("server SIGKILL", || {
+        test(
+            "kill",
+            "beatbook-tests",
+            &[("BEATBOOK_KILL_ROUNDS", s.kills.to_string())],
+        )
+    })?;
+    steps.step("client SIGKILL", || {
+        test(
+            "client_kill",
+            "beatbook-tests",
+            &[("BEATBOOK_CLIENT_KILL_ROUNDS", s.kills.to_string())],
+        )
+    })?;
+    steps.step("store writer crashes", || {
+        test(
+            "crash",
+            "beatbook-store",
+            &[("BEATBOOK_CRASH_ROUNDS", s.crashes.to_string())],
+        )
+    })?;
+    steps.step("hostile clients", || test("hostile", "beatbook-tests", &[]))?;
+    steps.step("input fuzzing", || {
+        exec(cargo(root).args([
+            "run",
+            "--release",
+            "-p",
+            "beatbook-fuzz",
+            "--",
+            "run",
+            "all",
+            &s.inputs.to_string(),
+            &s.first.to_string(),
+        ]))
+    })?;
+    steps.finish();
+    Ok(())
+}
