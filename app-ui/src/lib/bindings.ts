@@ -477,3 +477,165 @@ total: number,
  * Per kind: (kind label, count).
  */
 by_kind: Array<[string, number]>, };
+export type BoardItem = { 
+/**
+ * The hazard's record id (opens its record page).
+ */
+id: string, 
+/**
+ * Place and first line of the description.
+ */
+title: string, 
+/**
+ * `open` or `rectifying`.
+ */
+status: string, 
+/**
+ * The status in the user's language.
+ */
+status_label: string, 
+/**
+ * When it was found, local time.
+ */
+found_local: string, 
+/**
+ * When it must be put right, local time.
+ */
+deadline_local: string | null, 
+/**
+ * Whole days since it was found.
+ */
+age_days: number, 
+/**
+ * Whole days past the deadline; `None` unless overdue.
+ */
+overdue_days: number | null, };
+export type BoardVillage = { 
+/**
+ * Village id.
+ */
+village: string, 
+/**
+ * Village name.
+ */
+village_name: string, 
+/**
+ * How many are overdue.
+ */
+overdue: number, 
+/**
+ * Its hazards in board order.
+ */
+rows: Array<BoardItem>, };
+export type BoardView = { 
+/**
+ * When ages and overdue days were counted, local time.
+ */
+at_local: string, 
+/**
+ * Villages with open hazards, most overdue first.
+ */
+villages: Array<BoardVillage>, };
+export type FiguresView = { 
+/**
+ * 走访次数.
+ */
+visits: number, 
+/**
+ * Key-person checks due.
+ */
+checks_due: number, 
+/**
+ * Key-person checks done on time.
+ */
+checks_on_time: number, 
+/**
+ * Tasks due.
+ */
+tasks_due: number, 
+/**
+ * Tasks done on time.
+ */
+tasks_on_time: number, 
+/**
+ * Tasks done late or open past due.
+ */
+tasks_overdue: number, 
+/**
+ * Hazards found.
+ */
+hazards_found: number, 
+/**
+ * Hazards cleared.
+ */
+hazards_cleared: number, 
+/**
+ * Disputes resolved.
+ */
+disputes_resolved: number, 
+/**
+ * Median days from report to resolution.
+ */
+median_days_to_resolve: number | null, 
+/**
+ * Ended patrols.
+ */
+patrols: number, 
+/**
+ * Patrol hours.
+ */
+patrol_hours: number, };
+export type AssessRow = { 
+/**
+ * Account, village or station id.
+ */
+key: string, 
+/**
+ * Its name.
+ */
+label: string, 
+/**
+ * The figures.
+ */
+figures: FiguresView, };
+export type AssessView = { 
+/**
+ * First day, `YYYY-MM-DD`.
+ */
+from: string, 
+/**
+ * Last day (inclusive), `YYYY-MM-DD`.
+ */
+to: string, 
+/**
+ * `officer`, `village` or `station`.
+ */
+by: string, 
+/**
+ * Column headers of the table (first: the row's kind), in the user's language.
+ */
+header: Array<string>, 
+/**
+ * The rows.
+ */
+rows: Array<AssessRow>, 
+/**
+ * Everything together (each record once).
+ */
+total: FiguresView, 
+/**
+ * Table cells of each row, then the total row, as the XLSX has them.
+ */
+cells: Array<Array<string>>, 
+/**
+ * When this device last synced, local time; `None` if never.
+ */
+last_sync_local: string | null, 
+/**
+ * The newest change of any record counted, local time.
+ */
+newest_record_local: string | null, 
+/**
+ * When the figures were computed, local time.
+ */
+computed_local: string, };

@@ -167,6 +167,37 @@ fn mark_reviewed(client: State<'_, Client>, id: String, comment: String) -> Res<
     client.mark_reviewed(&id, &comment)
 }
 
+#[tauri::command]
+fn board(client: State<'_, Client>) -> Res<beatbook_client::station::BoardView> {
+    client.board()
+}
+
+#[tauri::command]
+fn assess(
+    client: State<'_, Client>,
+    from: String,
+    to: String,
+    by: String,
+) -> Res<beatbook_client::station::AssessView> {
+    client.assess(&from, &to, &by)
+}
+
+#[tauri::command]
+fn export_assessment(
+    client: State<'_, Client>,
+    from: String,
+    to: String,
+    by: String,
+    path: String,
+) -> Res<String> {
+    client.export_assessment(&from, &to, &by, &path)
+}
+
+#[tauri::command]
+fn export_dir(client: State<'_, Client>) -> String {
+    client.export_dir()
+}
+
 /// Builds and runs the app.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
@@ -201,6 +232,10 @@ pub fn run() {
             resolve,
             mark_reviewed,
             colleagues,
+            board,
+            assess,
+            export_assessment,
+            export_dir,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the beatbook app");

@@ -6,6 +6,7 @@
 mod dossier;
 mod error;
 mod forms;
+pub mod station;
 pub mod types;
 mod views;
 

@@ -2,6 +2,9 @@
 //! Rust types here; this test fails when they are out of date. Update them with
 //! `UPDATE_EXPECT=1 cargo test -p beatbook-client --test bindings`.
 
+use beatbook_client::station::{
+    AssessRow, AssessView, BoardItem, BoardView, BoardVillage, FiguresView,
+};
 use beatbook_client::types::*;
 use beatbook_model::Kind;
 use ts_rs::{Config, TS};
@@ -51,6 +54,12 @@ fn typescript_bindings_are_current() {
         decl::<Review>(&cfg),
         decl::<ReviewItem>(&cfg),
         decl::<OfficerCount>(&cfg),
+        decl::<BoardItem>(&cfg),
+        decl::<BoardVillage>(&cfg),
+        decl::<BoardView>(&cfg),
+        decl::<FiguresView>(&cfg),
+        decl::<AssessRow>(&cfg),
+        decl::<AssessView>(&cfg),
     ] {
         out += &d;
     }

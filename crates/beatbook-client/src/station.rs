@@ -1,0 +1,359 @@
+//! Station work in the app for chiefs and the county admin: the hazards-to-zero board
+//! (隐患清零) and the assessment (考核) per officer, village or station with its XLSX export.
+//! The figures come from `beatbook-station` over this device's store; here they get names,
+//! local times and the user's language. The shapes the UI receives derive `ts_rs::TS`.
+
+use beatbook_model::status::Transition;
+use beatbook_model::{format_local, Lang, Role, StationId, SystemClock};
+use beatbook_station::{assess, board, xlsx, By, DateRange, Figures, StationError};
+use chrono::NaiveDate;
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::types::AppError;
+use crate::{Client, Result, Session};
+
+/// One open or rectifying hazard on the board.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct BoardItem {
+    /// The hazard's record id (opens its record page).
+    pub id: String,
+    /// Place and first line of the description.
+    pub title: String,
+    /// `open` or `rectifying`.
+    pub status: String,
+    /// The status in the user's language.
+    pub status_label: String,
+    /// When it was found, local time.
+    pub found_local: String,
+    /// When it must be put right, local time.
+    pub deadline_local: Option<String>,
+    /// Whole days since it was found.
+    pub age_days: i32,
+    /// Whole days past the deadline; `None` unless overdue.
+    pub overdue_days: Option<i32>,
+}
+
+/// One village's hazards, overdue first.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct BoardVillage {
+    /// Village id.
+    pub village: String,
+    /// Village name.
+    pub village_name: String,
+    /// How many are overdue.
+    pub overdue: u32,
+    /// Its hazards in board order.
+    pub rows: Vec<BoardItem>,
+}
+
+/// The hazards-to-zero board.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct BoardView {
+    /// When ages and overdue days were counted, local time.
+    pub at_local: String,
+    /// Villages with open hazards, most overdue first.
+    pub villages: Vec<BoardVillage>,
+}
+
+/// The figures of one assessment row.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct FiguresView {
+    /// 走访次数.
+    pub visits: u32,
+    /// Key-person checks due.
+    pub checks_due: u32,
+    /// Key-person checks done on time.
+    pub checks_on_time: u32,
+    /// Tasks due.
+    pub tasks_due: u32,
+    /// Tasks done on time.
+    pub tasks_on_time: u32,
+    /// Tasks done late or open past due.
+    pub tasks_overdue: u32,
+    /// Hazards found.
+    pub hazards_found: u32,
+    /// Hazards cleared.
+    pub hazards_cleared: u32,
+    /// Disputes resolved.
+    pub disputes_resolved: u32,
+    /// Median days from report to resolution.
+    pub median_days_to_resolve: Option<f64>,
+    /// Ended patrols.
+    pub patrols: u32,
+    /// Patrol hours.
+    pub patrol_hours: f64,
+}
+
+impl From<&Figures> for FiguresView {
+    fn from(f: &Figures) -> Self {
+        FiguresView {
+            visits: f.visits,
+            checks_due: f.checks_due,
+            checks_on_time: f.checks_on_time,
+            tasks_due: f.tasks_due,
+            tasks_on_time: f.tasks_on_time,
+            tasks_overdue: f.tasks_overdue,
+            hazards_found: f.hazards_found,
+            hazards_cleared: f.hazards_cleared,
+            disputes_resolved: f.disputes_resolved,
+            median_days_to_resolve: f.median_days_to_resolve,
+            patrols: f.patrols,
+            patrol_hours: f.patrol_hours,
+        }
+    }
+}
+
+/// One row of an assessment: an officer, a village or a station.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct AssessRow {
+    /// Account, village or station id.
+    pub key: String,
+    /// Its name.
+    pub label: String,
+    /// The figures.
+    pub figures: FiguresView,
+}
+
+/// An assessment as the app shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct AssessView {
+    /// First day, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day (inclusive), `YYYY-MM-DD`.
+    pub to: String,
+    /// `officer`, `village` or `station`.
+    pub by: String,
+    /// Column headers of the table (first: the row's kind), in the user's language.
+    pub header: Vec<String>,
+    /// The rows.
+    pub rows: Vec<AssessRow>,
+    /// Everything together (each record once).
+    pub total: FiguresView,
+    /// Table cells of each row, then the total row, as the XLSX has them.
+    pub cells: Vec<Vec<String>>,
+    /// When this device last synced, local time; `None` if never.
+    pub last_sync_local: Option<String>,
+    /// The newest change of any record counted, local time.
+    pub newest_record_local: Option<String>,
+    /// When the figures were computed, local time.
+    pub computed_local: String,
+}
+
+fn station_error(e: &StationError, lang: Lang) -> AppError {
+    match e {
+        StationError::Store(s) => AppError::store(s, lang),
+        other => AppError::new(
+            other.code(),
+            lang,
+            &other.message(Lang::Zh),
+            &other.message(Lang::En),
+        ),
+    }
+}
+
+fn day(raw: &str, field: &str, lang: Lang) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+        AppError::new(
+            "bad_date",
+            lang,
+            &format!("{field}：日期应为 YYYY-MM-DD，如 2026-11-30"),
+            &format!("{field}: dates are YYYY-MM-DD, e.g. 2026-11-30"),
+        )
+    })
+}
+
+impl Session<'_> {
+    /// Station work is for chiefs and the county admin.
+    fn check_station_role(&self) -> Result<()> {
+        match self.device.user.assignment.role {
+            Role::StationChief | Role::CountyAdmin => Ok(()),
+            _ => Err(AppError::new(
+                "forbidden",
+                self.lang,
+                "只有所长和县局管理员能看隐患清零和考核",
+                "only station chiefs and the county admin see the hazard board and assessment",
+            )),
+        }
+    }
+
+    /// The chief's station; `None` (every station on the device) for the county admin.
+    fn my_station(&self) -> Option<StationId> {
+        let a = &self.device.user.assignment;
+        (a.role != Role::CountyAdmin)
+            .then(|| a.station.clone())
+            .flatten()
+    }
+
+    fn station_name(&self, id: &str) -> String {
+        self.county
+            .stations
+            .iter()
+            .find(|s| s.id.as_str() == id)
+            .map_or_else(|| id.to_owned(), |s| s.name.clone())
+    }
+
+    fn person_name(&self, user: &str) -> String {
+        let u = &self.device.user;
+        if u.username == user && !u.display_name.is_empty() {
+            u.display_name.clone()
+        } else {
+            user.to_owned()
+        }
+    }
+
+    fn assessment(
+        &self,
+        from: &str,
+        to: &str,
+        by: &str,
+    ) -> Result<(beatbook_station::Assessment, By)> {
+        self.check_station_role()?;
+        let lang = self.lang;
+        let by = match by {
+            "officer" => By::Officer,
+            "village" => By::Village,
+            "station" => By::Station,
+            _ => {
+                return Err(AppError::new(
+                    "bad_by",
+                    lang,
+                    "按什么统计：officer、village 或 station",
+                    "assess by officer, village or station",
+                ))
+            }
+        };
+        let range = DateRange::new(day(from, "from", lang)?, day(to, "to", lang)?)
+            .map_err(|e| station_error(&e, lang))?;
+        let a = assess::assess(
+            &self.store,
+            range,
+            by,
+            self.my_station().as_ref(),
+            &SystemClock,
+        )
+        .map_err(|e| station_error(&e, lang))?;
+        Ok((a, by))
+    }
+
+    fn label(&self, by: By, key: &str) -> String {
+        match by {
+            By::Officer => self.person_name(key),
+            By::Village => self.village_name(key),
+            By::Station => self.station_name(key),
+        }
+    }
+}
+
+impl Client {
+    /// The hazards-to-zero board of the chief's station (every station for the county admin).
+    pub fn board(&self) -> Result<BoardView> {
+        self.with_session(|s| {
+            s.check_station_role()?;
+            let lang = s.lang;
+            let b = board::board(&s.store, s.my_station().as_ref(), &SystemClock)
+                .map_err(|e| station_error(&e, lang))?;
+            let days = |d: i64| i32::try_from(d).unwrap_or(i32::MAX);
+            Ok(BoardView {
+                at_local: format_local(b.at),
+                villages: b
+                    .villages
+                    .iter()
+                    .map(|v| BoardVillage {
+                        village: v.village.to_string(),
+                        village_name: s.village_name(v.village.as_str()),
+                        overdue: u32::try_from(v.overdue).unwrap_or(u32::MAX),
+                        rows: v
+                            .rows
+                            .iter()
+                            .map(|r| BoardItem {
+                                id: r.id.to_string(),
+                                title: r.title.clone(),
+                                status: r.status.as_str().to_owned(),
+                                status_label: r.status.label(lang).to_owned(),
+                                found_local: format_local(r.found_at),
+                                deadline_local: r.deadline.map(format_local),
+                                age_days: days(r.age_days),
+                                overdue_days: r.overdue_days.map(days),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+        })
+    }
+
+    /// The assessment of the days `from..=to` (`YYYY-MM-DD`, Asia/Shanghai) by `officer`,
+    /// `village` or `station`, for the chief's station (every station for the county admin).
+    pub fn assess(&self, from: &str, to: &str, by: &str) -> Result<AssessView> {
+        self.with_session(|s| {
+            let (a, by) = s.assessment(from, to, by)?;
+            let lang = s.lang;
+            let label = |k: &str| s.label(by, k);
+            let mut cells = xlsx::table(&a, lang, &label);
+            let header = cells.remove(0);
+            Ok(AssessView {
+                from: a.range.from.to_string(),
+                to: a.range.to.to_string(),
+                by: beatbook_station::error::code_of(&a.by),
+                header,
+                rows: a
+                    .rows
+                    .iter()
+                    .map(|r| AssessRow {
+                        key: r.key.clone(),
+                        label: label(&r.key),
+                        figures: (&r.figures).into(),
+                    })
+                    .collect(),
+                total: (&a.total).into(),
+                cells,
+                last_sync_local: a.as_of.last_sync.map(format_local),
+                newest_record_local: a.as_of.newest_record.map(format_local),
+                computed_local: format_local(a.as_of.computed_at),
+            })
+        })
+    }
+
+    /// Writes the assessment (as [`Client::assess`]) to `path` as an Excel workbook; returns
+    /// the path written.
+    pub fn export_assessment(&self, from: &str, to: &str, by: &str, path: &str) -> Result<String> {
+        self.with_session(|s| {
+            let (a, by) = s.assessment(from, to, by)?;
+            let lang = s.lang;
+            let path = path.trim();
+            if path.is_empty() {
+                return Err(AppError::new(
+                    "path_required",
+                    lang,
+                    "请填写保存位置",
+                    "enter where to save the file",
+                ));
+            }
+            let bytes = xlsx::workbook(&a, lang, &|k: &str| s.label(by, k))
+                .map_err(|e| station_error(&e, lang))?;
+            std::fs::write(path, bytes).map_err(|e| {
+                AppError::new(
+                    "write_failed",
+                    lang,
+                    &format!("无法写入 {path}：{e}"),
+                    &format!("cannot write {path}: {e}"),
+                )
+            })?;
+            Ok(path.to_owned())
+        })
+    }
+
+    /// Where exports go by default: `~/Downloads` if it exists, else the home folder, else
+    /// the data folder.
+    pub fn export_dir(&self) -> String {
+        let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+        let dir = home
+            .as_ref()
+            .map(|h| h.join("Downloads"))
+            .filter(|d| d.is_dir())
+            .or(home)
+            .unwrap_or_else(|| self.dir().to_path_buf());
+        dir.to_string_lossy().into_owned()
+    }
+}

@@ -1,0 +1,155 @@
+//! Station work in the app against a real server on 127.0.0.1:0 and real store files: an
+//! officer files hazards, the chief syncs and sees them on the hazards-to-zero board (overdue
+//! first), assesses the period by village and officer, and exports the XLSX; the officer is
+//! refused; bad dates say so and write nothing.
+
+use beatbook_client::Client;
+use beatbook_model::SHANGHAI;
+use beatbook_server::{AppState, ServerConfig};
+use chrono::{Duration, Utc};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_chief_sees_the_officers_hazards_on_the_board_and_in_the_assessment() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::open(ServerConfig::new(dir.path().join("data"))).unwrap();
+    let accounts: std::collections::HashMap<String, String> = state
+        .seed_demo()
+        .unwrap()
+        .credentials
+        .into_iter()
+        .map(|(user, password, _, _)| (user, password))
+        .collect();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(beatbook_server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+
+    let officer_dir = tempfile::tempdir().unwrap();
+    let officer = Client::new(officer_dir.path());
+    officer
+        .enrol(
+            &url,
+            "gucheng.officer1",
+            &accounts["gucheng.officer1"],
+            "246810",
+        )
+        .await
+        .unwrap();
+    let now = Utc::now();
+    let t = |d: chrono::DateTime<Utc>| d.to_rfc3339();
+    // Found 3 days ago, due yesterday: overdue. Found 2 days ago, due in a week. Found today,
+    // no deadline. A fourth is cleared and leaves the board.
+    let hazard = |place: &str, found: i64, deadline: Option<i64>| {
+        let mut v = json!({
+            "description": format!("{place}电线裸露"),
+            "place": place,
+            "found_at": t(now - Duration::days(found)),
+        });
+        if let Some(d) = deadline {
+            v["deadline"] = json!(t(now + Duration::days(d)));
+        }
+        officer
+            .create("hazard", Some("guchengcun".into()), v)
+            .unwrap()
+            .item
+            .id
+    };
+    let late = hazard("村委会东侧", 3, Some(-1));
+    let soon = hazard("三组路口", 2, Some(7));
+    let open = hazard("小学门口", 0, None);
+    let cleared = hazard("菜市场", 1, None);
+    let mut data = officer.record(&cleared).unwrap().data;
+    data["status"] = json!("rectifying");
+    officer.update(&cleared, data.clone()).unwrap();
+    data["status"] = json!("cleared");
+    data["cleared_at"] = json!(t(now));
+    data["clearance_note"] = json!("已更换线路");
+    officer.update(&cleared, data).unwrap();
+
+    // The board is for chiefs.
+    assert_eq!(officer.board().unwrap_err().code, "forbidden");
+    officer.sync(|_| {}).await.unwrap();
+
+    let chief_dir = tempfile::tempdir().unwrap();
+    let chief = Client::new(chief_dir.path());
+    chief
+        .enrol(&url, "gucheng.chief", &accounts["gucheng.chief"], "135790")
+        .await
+        .unwrap();
+    chief.sync(|_| {}).await.unwrap();
+
+    let board = chief.board().unwrap();
+    assert_eq!(board.villages.len(), 1);
+    let v = &board.villages[0];
+    assert_eq!(v.village, "guchengcun");
+    assert_eq!(v.village_name, "固城村");
+    assert_eq!(v.overdue, 1);
+    let ids: Vec<&str> = v.rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, [late.as_str(), soon.as_str(), open.as_str()]);
+    assert_eq!(v.rows[0].overdue_days, Some(1));
+    assert_eq!(v.rows[0].age_days, 3);
+    assert_eq!(v.rows[0].status_label, "待整改");
+    assert!(v.rows[0].deadline_local.is_some());
+    assert_eq!(v.rows[1].overdue_days, None);
+    assert_eq!(v.rows[2].deadline_local, None);
+
+    // This week and the previous one, in Shanghai days: every hazard was found in it.
+    let today = now.with_timezone(&SHANGHAI).date_naive();
+    let from = (today - Duration::days(13)).to_string();
+    let to = today.to_string();
+    let a = chief.assess(&from, &to, "village").unwrap();
+    assert_eq!(a.by, "village");
+    assert_eq!(a.rows.len(), 1);
+    assert_eq!(a.rows[0].label, "固城村");
+    assert_eq!(a.rows[0].figures.hazards_found, 4);
+    assert_eq!(a.rows[0].figures.hazards_cleared, 1);
+    assert_eq!(a.header[0], "村");
+    assert_eq!(a.cells.len(), 2, "one village and the total");
+    assert_eq!(a.cells[1][0], "合计");
+    assert!(a.last_sync_local.is_some());
+    assert!(a.newest_record_local.is_some());
+
+    let by_officer = chief.assess(&from, &to, "officer").unwrap();
+    assert_eq!(by_officer.rows[0].key, "gucheng.officer1");
+    assert_eq!(by_officer.total.hazards_found, 4);
+
+    // A period before any of it counts nothing.
+    let before = (today - Duration::days(30)).to_string();
+    let empty = chief
+        .assess(&before, &(today - Duration::days(20)).to_string(), "village")
+        .unwrap();
+    assert!(empty.rows.is_empty());
+    assert_eq!(empty.total.hazards_found, 0);
+
+    // Export: an xlsx (a zip) at the path given.
+    let out = chief_dir.path().join("考核.xlsx");
+    let written = chief
+        .export_assessment(&from, &to, "village", out.to_str().unwrap())
+        .unwrap();
+    assert_eq!(written, out.to_str().unwrap());
+    assert!(std::fs::read(&out).unwrap().starts_with(b"PK"));
+
+    // Bad input says so and writes nothing.
+    let bad = chief_dir.path().join("bad.xlsx");
+    let err = chief
+        .export_assessment("2026-13-01", &to, "village", bad.to_str().unwrap())
+        .unwrap_err();
+    assert_eq!(err.code, "bad_date");
+    assert!(!bad.exists());
+    assert_eq!(
+        chief.assess(&to, &from, "village").unwrap_err().code,
+        "bad_period"
+    );
+    assert_eq!(chief.assess(&from, &to, "team").unwrap_err().code, "bad_by");
+    assert_eq!(
+        chief
+            .export_assessment(&from, &to, "village", "  ")
+            .unwrap_err()
+            .code,
+        "path_required"
+    );
+}
