@@ -1,6 +1,9 @@
 //! Harness for end-to-end tests: a real server on `127.0.0.1:0` over real SQLite files, and
 //! real clients (device stores in temp dirs, the real sync client over HTTP).
 
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use beatbook_model::{
@@ -261,5 +264,53 @@ pub fn dispute(description: &str) -> beatbook_model::Dispute {
         return_visit: None,
         household: None,
         source: None,
+    }
+}
+
+/// The `beatbook-server` binary next to this test's own executable, built if missing.
+pub fn server_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("beatbook-server");
+    if !bin.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "beatbook-server", "--bin", "beatbook-server"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    bin
+}
+
+/// Starts the server on `listen` over `data`, returning once it prints its address.
+/// The caller owns the child and reaps it; only a broken pipe could skip that, and the test
+/// fails then anyway.
+#[allow(clippy::zombie_processes)]
+pub fn start_server_process(data: &Path, listen: &str) -> (Child, String) {
+    let mut child = Command::new(server_binary())
+        .args(["serve", "--listen", listen, "--data"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if out.read_line(&mut line).unwrap() == 0 {
+            let _ = child.kill();
+            let status = child.wait().unwrap();
+            panic!("server exited before listening: {status}");
+        }
+        if let Some(url) = line.trim().strip_prefix("listening on ") {
+            // Keep draining stdout so the server never blocks on a full pipe.
+            std::thread::spawn(move || for _ in out.lines() {});
+            return (child, url.to_owned());
+        }
     }
 }

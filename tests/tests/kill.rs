@@ -2,63 +2,12 @@
 //! After each restart, everything it had acknowledged is still there, and in the end all
 //! devices converge with nothing lost. Rounds: `BEATBOOK_KILL_ROUNDS` (default 25).
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use beatbook_model::sample::Sampler;
 use beatbook_model::{Body, Role};
 use beatbook_server::{AppState, ServerConfig};
 use beatbook_tests::*;
-
-/// The `beatbook-server` binary next to this test's own executable, built if missing.
-fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("beatbook-server");
-    if !bin.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "beatbook-server", "--bin", "beatbook-server"])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-    bin
-}
-
-/// Starts the server on `listen` over `data`, returning once it prints its address.
-/// The caller owns the child and reaps it; only a broken pipe could skip that, and the test
-/// fails then anyway.
-#[allow(clippy::zombie_processes)]
-fn start(data: &Path, listen: &str) -> (Child, String) {
-    let mut child = Command::new(server_binary())
-        .args(["serve", "--listen", listen, "--data"])
-        .arg(data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if out.read_line(&mut line).unwrap() == 0 {
-            let _ = child.kill();
-            let status = child.wait().unwrap();
-            panic!("server exited before listening: {status}");
-        }
-        if let Some(url) = line.trim().strip_prefix("listening on ") {
-            // Keep draining stdout so the server never blocks on a full pipe.
-            std::thread::spawn(move || for _ in out.lines() {});
-            return (child, url.to_owned());
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_acknowledged_is_lost_when_the_server_is_killed() {
@@ -79,7 +28,7 @@ async fn nothing_acknowledged_is_lost_when_the_server_is_killed() {
         );
         server.add_user("chief", Role::StationChief, Some("gucheng"), &[]);
     }
-    let (mut child, url) = start(data.path(), "127.0.0.1:0");
+    let (mut child, url) = start_server_process(data.path(), "127.0.0.1:0");
     let listen = url.trim_start_matches("http://").to_owned();
     let officer = Client::enrol(&url, "officer").await;
     let chief = Client::enrol(&url, "chief").await;
@@ -130,7 +79,7 @@ async fn nothing_acknowledged_is_lost_when_the_server_is_killed() {
         assert!(officer.with(|s| s.pending_count().unwrap()) <= pending_before);
 
         // Restart on the same data and port: every acknowledged record must be there.
-        let (c, _) = start(data.path(), &listen);
+        let (c, _) = start_server_process(data.path(), &listen);
         child = c;
         chief
             .sync()
