@@ -4,7 +4,8 @@
 //!
 //! Options: `--seeds N` convergence-fuzz seeds (default 20000), `--kills N` server and client
 //! SIGKILL rounds (default 300), `--crashes N` store writer crashes (default 500),
-//! `--inputs N` mutated inputs per fuzz target (default 1000000), `--seed N` first seed.
+//! `--inputs N` mutated inputs per fuzz target (default 1000000), `--devices N` and
+//! `--load-secs N` sustained load (default 300 devices for 600 s), `--seed N` first seed.
 
 use std::path::Path;
 
@@ -17,6 +18,8 @@ struct Soak {
     kills: u64,
     crashes: u64,
     inputs: u64,
+    devices: u64,
+    load_secs: u64,
     first: u64,
 }
 
@@ -26,6 +29,8 @@ fn parse(args: &[std::ffi::OsString]) -> Result<Soak> {
         kills: 300,
         crashes: 500,
         inputs: 1_000_000,
+        devices: 300,
+        load_secs: 600,
         first: 1,
     };
     let mut it = args.iter().map(|a| a.to_string_lossy().into_owned());
@@ -39,6 +44,8 @@ fn parse(args: &[std::ffi::OsString]) -> Result<Soak> {
             "--kills" => soak.kills = value,
             "--crashes" => soak.crashes = value,
             "--inputs" => soak.inputs = value,
+            "--devices" => soak.devices = value,
+            "--load-secs" => soak.load_secs = value,
             "--seed" => soak.first = value,
             other => bail!("unknown option {other}; see docs/reliability.md"),
         }
@@ -99,6 +106,16 @@ pub fn soak(root: &Path, args: &[std::ffi::OsString]) -> Result<()> {
         )
     })?;
     steps.step("hostile clients", || test("hostile", "beatbook-tests", &[]))?;
+    steps.step("sustained load", || {
+        test(
+            "load",
+            "beatbook-tests",
+            &[
+                ("BEATBOOK_LOAD_DEVICES", s.devices.to_string()),
+                ("BEATBOOK_LOAD_SECS", s.load_secs.to_string()),
+            ],
+        )
+    })?;
     steps.step("input fuzzing", || {
         exec(cargo(root).args([
             "run",
