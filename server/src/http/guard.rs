@@ -39,7 +39,9 @@ impl Default for HttpLimits {
     fn default() -> Self {
         HttpLimits {
             header_timeout: Duration::from_secs(30),
-            idle_timeout: Duration::from_secs(90),
+            // Longer than clients keep idle pooled connections (reqwest: 90 s), so the client
+            // drops an idle connection before the server does.
+            idle_timeout: Duration::from_secs(300),
             // As many as the blocking pool has threads: beyond this they would only queue.
             max_syncs_in_flight: 512,
             retry_after_secs: 2,
