@@ -9,6 +9,8 @@ export type Route =
   | { name: "households" }
   | { name: "records"; kind?: string }
   | { name: "review" }
+  | { name: "station"; view?: "board" | "assess" }
+  | { name: "dossierDoc"; id: string }
   | { name: "dossier"; id: string }
   | { name: "record"; id: string; task?: string }
   | { name: "form"; kind: string; id?: string; prefill?: Data; after?: After };
