@@ -495,3 +495,28 @@ async fn raw_busy_probe(
     }
     false
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_across_many_usernames_is_limited_by_address() {
+    // The limiter sees the client's address through the guarded listener: twenty failed
+    // logins from one address under twenty names block the twenty-first, even a right one.
+    let server = TestServer::start().await;
+    server.add_user(
+        "officer",
+        Role::CommunityOfficer,
+        Some("gucheng"),
+        &["nanjie"],
+    );
+    let store = Mutex::new(Store::open_in_memory(Arc::new(beatbook_model::SystemClock)).unwrap());
+    for i in 0..20 {
+        let err = beatbook_sync::http::enrol(&store, &server.url, &format!("guess{i}"), "x", "t")
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "bad_credentials", "{err:?}");
+    }
+    let err = beatbook_sync::http::enrol(&store, &server.url, "officer", PASSWORD, "t")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "rate_limited", "{err:?}");
+    server.stop().await;
+}
