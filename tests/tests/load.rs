@@ -160,3 +160,115 @@ async fn many_devices_sync_for_a_while_and_nothing_is_lost() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// One signed sync request as the client makes it (nothing pushed), ready to send.
+fn idle_request(device: &beatbook_sync::Device) -> (String, String, Vec<u8>) {
+    use beatbook_protocol::{encode, request_payload, Cursor, SyncRequest, PROTOCOL_VERSION};
+    let body = encode(&SyncRequest {
+        protocol: PROTOCOL_VERSION,
+        cursor: Cursor::default(),
+        push: vec![],
+        max_pull_bytes: 1 << 20,
+    })
+    .unwrap();
+    let time = chrono::Utc::now().timestamp_millis();
+    let sig = device.key().unwrap().sign(&request_payload(
+        "POST",
+        "/v1/sync",
+        time,
+        &device.token,
+        &body,
+    ));
+    (time.to_string(), beatbook_protocol::hex(&sig), body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_thousands_is_shed_or_served_and_loses_nothing() {
+    // `BEATBOOK_BURST` requests at once (default 3000, a county's handsets all at once) from
+    // 30 devices against the real server binary with its production limits.
+    let burst = env_u64("BEATBOOK_BURST", 3000) as usize;
+    let data = tempfile::tempdir().unwrap();
+    {
+        let state = AppState::open(ServerConfig::new(data.path())).unwrap();
+        state.set_county(test_county()).unwrap();
+        let server = TestServer::from_state(state);
+        server.add_user(
+            "nanjie",
+            Role::CommunityOfficer,
+            Some("gucheng"),
+            &["nanjie"],
+        );
+        server.add_user("admin", Role::CountyAdmin, None, &[]);
+    }
+    let (mut child, url) = start_server_process(data.path(), "127.0.0.1:0");
+    let mut clients = Vec::new();
+    for i in 0..30 {
+        let c = Client::enrol(&url, "nanjie").await;
+        c.create(scope("gucheng", "nanjie"), household(&format!("户{i}")))
+            .unwrap();
+        clients.push(Arc::new(c));
+    }
+
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..burst {
+        let c = clients[i % clients.len()].clone();
+        let url = url.clone();
+        set.spawn(async move {
+            let (time, sig, body) = idle_request(&c.device);
+            let resp = reqwest::Client::new()
+                .post(format!("{url}/v1/sync"))
+                .bearer_auth(&c.device.token)
+                .header(beatbook_protocol::PROTOCOL_HEADER, "1")
+                .header(beatbook_protocol::TIME_HEADER, time)
+                .header(beatbook_protocol::SIGNATURE_HEADER, sig)
+                .body(body)
+                .send()
+                .await;
+            match resp {
+                Err(_) => (0u16, false),
+                Ok(r) => {
+                    let status = r.status().as_u16();
+                    let retry_after = r.headers().contains_key("retry-after");
+                    let json = r
+                        .json::<beatbook_protocol::ApiErrorBody>()
+                        .await
+                        .is_ok_and(|e| e.code == beatbook_protocol::ErrorCode::Unavailable);
+                    (status, status != 503 || (retry_after && json))
+                }
+            }
+        });
+    }
+    let (mut ok, mut shed, mut cut) = (0, 0, 0);
+    while let Some(r) = set.join_next().await {
+        let (status, well_formed) = r.unwrap();
+        match status {
+            200 => ok += 1,
+            503 => {
+                assert!(well_formed, "a 503 without Retry-After or the JSON error");
+                shed += 1
+            }
+            0 => cut += 1,
+            other => panic!("the burst got HTTP {other}, neither served nor shed"),
+        }
+    }
+    assert!(ok > 0, "nothing was served");
+
+    // Afterwards every device's work goes through with the client's own retries.
+    for (i, c) in clients.iter().enumerate() {
+        let t = HttpTransport::new(&c.device).unwrap();
+        let mut backoff =
+            Backoff::with_limits(Duration::from_millis(50), Duration::from_secs(2), i as u64);
+        beatbook_sync::run_with_retry(&c.store, &c.device, &t, &mut backoff, 50, |_| {})
+            .await
+            .unwrap();
+    }
+    let admin = Client::enrol(&url, "admin").await;
+    admin.sync().await.unwrap();
+    assert_eq!(admin.record_ids().len(), clients.len());
+    eprintln!(
+        "burst: {burst} requests at once: {ok} served, {shed} shed with 503 + Retry-After, \
+         {cut} connections failed (client retries), nothing lost"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
