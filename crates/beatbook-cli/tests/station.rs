@@ -9,13 +9,6 @@ use beatbook_model::{Assignment, Role};
 use beatbook_server::NewUser;
 use common::{Device, Server, PASSWORD};
 
-const ROSTER: &str = r#"[
-  {"user": "li.officer", "name": "李强", "role": "community_officer", "station": "gucheng", "villages": ["nanjie"]},
-  {"user": "sun.aux", "name": "孙辅", "role": "auxiliary", "station": "gucheng", "villages": ["nanjie"]},
-  {"user": "zhao.officer", "name": "赵敏", "role": "community_officer", "station": "gucheng", "villages": ["beijie"]},
-  {"user": "nanjie.grid", "name": "周芳", "role": "grid_worker", "station": "gucheng", "villages": ["nanjie"]}
-]"#;
-
 /// A time `days` from now, as people write it (Asia/Shanghai).
 fn in_days(days: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::days(days))
@@ -65,7 +58,10 @@ fn dispatch_sync_complete_offline_and_see_it_done() {
     let chief = Device::new();
     chief.login(&server, "gucheng.chief");
     chief.ok(&["sync"]);
-    // Without a roster the chief is told where to put one.
+    // A roster file that cannot be read is refused and says so; without one, the people the
+    // server listed at login are the roster.
+    let roster_file = chief.home().join("roster.json");
+    std::fs::write(&roster_file, "[not json").unwrap();
     let err = chief.fails(
         &[
             "task",
@@ -78,7 +74,7 @@ fn dispatch_sync_complete_offline_and_see_it_done() {
         2,
     );
     assert!(err.contains("人员名单"), "{err}");
-    std::fs::write(chief.home().join("roster.json"), ROSTER).unwrap();
+    std::fs::remove_file(&roster_file).unwrap();
 
     // Bad input, each refused with exit 2 and a message saying what is wrong:
     // (assignee, action, due, message).
@@ -245,7 +241,6 @@ fn duty_rules_and_the_board() {
     let chief = Device::new();
     chief.login(&server, "gucheng.chief");
     chief.ok(&["sync"]);
-    std::fs::write(chief.home().join("roster.json"), ROSTER).unwrap();
     let err = officer.fails(
         &[
             "duty",
@@ -341,7 +336,6 @@ fn concurrent_generation_on_two_devices_converges_to_one_task() {
     for d in &devices {
         d.login(&server, "gucheng.chief");
         d.ok(&["sync"]);
-        std::fs::write(d.home().join("roster.json"), ROSTER).unwrap();
         d.ok(&[
             "duty",
             "add",

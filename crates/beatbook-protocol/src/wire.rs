@@ -39,6 +39,11 @@ pub struct EnrolResponse {
     pub expires_at: DateTime<Utc>,
     /// The county's stations and villages (for pickers and labels).
     pub county: County,
+    /// The people the user works with (active accounts): the whole county for a county
+    /// admin, the user's station for everyone else. For names on records and for choosing
+    /// whom to give a task. Absent from older servers.
+    #[serde(default)]
+    pub staff: Vec<UserInfo>,
 }
 
 /// A user as the client needs to know them.

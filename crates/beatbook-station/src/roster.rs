@@ -1,8 +1,10 @@
-//! The station's roster: who may take tasks, in which villages. The device knows only its own
-//! user from enrolment, so the roster is handed in by the caller (the CLI reads it from a file).
+//! The station's roster: who may take tasks, in which villages. The server lists the people a
+//! user works with at enrolment (`EnrolResponse::staff`, kept on the device); a roster can
+//! also be handed in from elsewhere (the CLI reads a file when one is named).
 
 use crate::error::{Result, StationError};
 use beatbook_model::{Assignment, Role, Scope, UserId};
+use beatbook_protocol::UserInfo;
 use serde::{Deserialize, Serialize};
 
 /// One person of the station.
@@ -58,5 +60,24 @@ impl Roster {
             });
         }
         Ok(m)
+    }
+}
+
+impl From<UserInfo> for Staff {
+    fn from(u: UserInfo) -> Staff {
+        Staff {
+            user: UserId::from(u.username.as_str()),
+            name: u.display_name,
+            assignment: u.assignment,
+        }
+    }
+}
+
+impl From<Vec<UserInfo>> for Roster {
+    /// The roster from the people the server listed at enrolment.
+    fn from(people: Vec<UserInfo>) -> Roster {
+        Roster {
+            members: people.into_iter().map(Staff::from).collect(),
+        }
     }
 }

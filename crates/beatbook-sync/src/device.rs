@@ -12,6 +12,8 @@ use crate::SyncError;
 pub const DEVICE_META_KEY: &str = "device";
 /// The store meta key holding the county's stations and villages (JSON), from enrolment.
 pub const COUNTY_META_KEY: &str = "county";
+/// The store meta key holding the people the user works with (JSON), from enrolment.
+pub const STAFF_META_KEY: &str = "staff";
 
 /// Everything a device needs to talk to its server.
 #[derive(Clone, Serialize, Deserialize)]
@@ -82,6 +84,15 @@ impl Device {
         Ok(store
             .get_meta(COUNTY_META_KEY)?
             .and_then(|json| serde_json::from_str(&json).ok()))
+    }
+
+    /// The people the user works with, as the server listed them at enrolment (empty for a
+    /// device enrolled with an older server; logging in again refreshes it).
+    pub fn staff(store: &Store) -> Result<Vec<UserInfo>, SyncError> {
+        Ok(store
+            .get_meta(STAFF_META_KEY)?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default())
     }
 
     /// Saves this identity in `store`.

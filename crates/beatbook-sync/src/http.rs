@@ -160,6 +160,10 @@ pub async fn enrol(
         crate::device::COUNTY_META_KEY,
         &serde_json::to_string(&enrolled.county).unwrap_or_default(),
     )?;
+    store.set_meta(
+        crate::device::STAFF_META_KEY,
+        &serde_json::to_string(&enrolled.staff).unwrap_or_default(),
+    )?;
     if previous.is_some() && !same_user {
         store.set_meta(CURSOR_META_KEY, "{}")?;
     }

@@ -10,7 +10,7 @@ pub mod http;
 mod session;
 
 pub use backoff::Backoff;
-pub use device::{Device, COUNTY_META_KEY, DEVICE_META_KEY};
+pub use device::{Device, COUNTY_META_KEY, DEVICE_META_KEY, STAFF_META_KEY};
 pub use error::SyncError;
 pub use session::{
     run, run_with_retry, Progress, Session, Step, SyncSummary, Transport, CURSOR_META_KEY,

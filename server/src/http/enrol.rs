@@ -5,11 +5,11 @@
 use super::{blocking, read_body, ApiError, ClientIp};
 use crate::credentials::{new_token, token_hash, verify_nobody, verify_password};
 use crate::state::AppState;
-use crate::storage::DeviceRow;
+use crate::storage::{DeviceRow, UserRow};
 use axum::body::Body;
 use axum::extract::State;
 use axum::Json;
-use beatbook_model::County;
+use beatbook_model::{Assignment, County, Role};
 use beatbook_protocol::{
     unhex, EnrolRequest, EnrolResponse, ErrorCode, UserInfo, PROTOCOL_VERSION,
 };
@@ -130,9 +130,11 @@ pub(super) async fn enrol(
         tx.insert_device(&new_device)?;
         tx.bind_actor(&actor, &new_device.id)?;
         tx.commit()?;
-        Ok(storage.county()?)
+        Ok((storage.county()?, storage.users()?))
     })
     .await?;
+    let (county, users) = county;
+    let staff = colleagues(&user.assignment, users);
     tracing::info!(username = %user.username, device = %device.id, "device enrolled");
     Ok(Json(EnrolResponse {
         user: UserInfo {
@@ -147,5 +149,21 @@ pub(super) async fn enrol(
             name: String::new(),
             stations: Vec::new(),
         }),
+        staff,
     }))
+}
+
+/// The active accounts `me` works with: everyone for a county admin, the same station for
+/// everyone else (names and roles only; no credentials).
+fn colleagues(me: &Assignment, users: Vec<UserRow>) -> Vec<UserInfo> {
+    users
+        .into_iter()
+        .filter(|u| !u.disabled)
+        .filter(|u| me.role == Role::CountyAdmin || u.assignment.station == me.station)
+        .map(|u| UserInfo {
+            username: u.username,
+            display_name: u.display_name,
+            assignment: u.assignment,
+        })
+        .collect()
 }

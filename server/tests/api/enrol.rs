@@ -170,3 +170,39 @@ async fn another_users_actor_is_a_conflict() {
     assert_eq!(a.status, StatusCode::CONFLICT);
     assert_eq!(a.error().code, ErrorCode::Conflict);
 }
+
+#[tokio::test]
+async fn enrolment_lists_the_people_the_user_works_with() {
+    let s = Server::with_people();
+    s.user("gone", Role::Auxiliary, Some("gucheng"), &["nanjie"]);
+    s.state.disable_user("gone").unwrap();
+    let names = |d: &Device| {
+        let mut n: Vec<String> = d
+            .enrolment
+            .staff
+            .iter()
+            .map(|u| u.username.clone())
+            .collect();
+        n.sort();
+        n
+    };
+    // A chief and an officer see their station's active people, never another station's
+    // and never a disabled account; the county admin sees everyone.
+    let gucheng = ["chief", "grid", "officer"];
+    assert_eq!(names(&s.enrol("chief").await), gucheng);
+    assert_eq!(names(&s.enrol("officer").await), gucheng);
+    assert_eq!(names(&s.enrol("liu").await), ["liu"]);
+    assert_eq!(
+        names(&s.enrol("admin").await),
+        ["admin", "chief", "grid", "liu", "officer"]
+    );
+    let chief = s.enrol("chief").await;
+    let officer = chief
+        .enrolment
+        .staff
+        .iter()
+        .find(|u| u.username == "officer")
+        .unwrap();
+    assert_eq!(officer.assignment.villages, ["nanjie".into()]);
+    assert_eq!(officer.display_name, "测试用户");
+}

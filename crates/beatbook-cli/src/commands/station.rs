@@ -1,7 +1,8 @@
 //! Station work for chiefs: `task assign` and `task bulk` (dispatch), `duty add|list|remove|run`
 //! (recurring duty rules), `board` (hazards to zero) and `assess` (assessment, XLSX export).
-//! Each is a thin call into `beatbook-station`; the roster of who may take tasks is read from
-//! `--roster FILE` (default: `roster.json` in the data folder).
+//! Each is a thin call into `beatbook-station`; the roster of who may take tasks is the
+//! station's people as the server listed them at login, or a file (`--roster FILE`, or
+//! `roster.json` in the data folder).
 
 use crate::error::{Exit, Failure, Result};
 use crate::home::{Home, Session};
@@ -15,6 +16,7 @@ use beatbook_station::{
     assess, board, dispatch, duty, error::action_label, period, xlsx, BulkOrder, By, DateRange,
     DutyRule, Order, Roster, RuleBook, Selector, StationError,
 };
+use beatbook_sync::Device;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -195,11 +197,15 @@ fn bad(code: &str, zh: String, en: String) -> Failure {
     Failure::bad_input(code, zh, en)
 }
 
-fn roster(home: &Home, arg: &RosterArg) -> Result<Roster> {
-    let path = arg
-        .roster
-        .clone()
-        .unwrap_or_else(|| home.dir.join("roster.json"));
+/// Who may be given work: the roster file when one is named (`--roster`, `BEATBOOK_ROSTER`) or
+/// present in the data folder, otherwise the colleagues the server listed at login.
+fn roster(home: &Home, s: &Session, arg: &RosterArg) -> Result<Roster> {
+    let default = home.dir.join("roster.json");
+    let path = match arg.roster.clone() {
+        Some(path) => path,
+        None if default.exists() => default,
+        None => return staff_roster(s),
+    };
     let text = std::fs::read_to_string(&path).map_err(|e| {
         bad(
             "no_roster",
@@ -214,6 +220,19 @@ fn roster(home: &Home, arg: &RosterArg) -> Result<Roster> {
             format!("the roster {} is not valid: {e}", path.display()),
         )
     })
+}
+
+/// The roster the server sent at login.
+fn staff_roster(s: &Session) -> Result<Roster> {
+    let staff = Device::staff(&s.store)?;
+    if staff.is_empty() {
+        return Err(bad(
+            "no_roster",
+            "此设备没有人员名单：请重新登录（beatbook login）以获取本所人员，或用 --roster 指明名单文件".to_owned(),
+            "this device has no roster: log in again (beatbook login) to fetch your station's people, or name a roster file with --roster".to_owned(),
+        ));
+    }
+    Ok(Roster::from(staff))
 }
 
 fn choice<T: serde::de::DeserializeOwned>(
@@ -279,8 +298,8 @@ fn day_arg(what: &str, raw: &str) -> Result<NaiveDate> {
 
 /// `beatbook task assign`: prints the new task's id.
 pub fn assign(home: &Home, args: AssignArgs) -> Result<String> {
-    let roster = roster(home, &args.roster)?;
     let mut s = home.session()?;
+    let roster = roster(home, &s, &args.roster)?;
     let action = action(&args.action)?;
     let target = args.target.as_deref().map(record_id).transpose()?;
     let scope = match &args.village {
@@ -305,8 +324,8 @@ pub fn assign(home: &Home, args: AssignArgs) -> Result<String> {
 
 /// `beatbook task bulk`: one line per task created, then a summary.
 pub fn bulk(home: &Home, args: BulkArgs) -> Result<String> {
-    let roster = roster(home, &args.roster)?;
     let mut s = home.session()?;
+    let roster = roster(home, &s, &args.roster)?;
     let lang = home.lang;
     let order = BulkOrder {
         action: action(&args.action)?,
@@ -440,7 +459,7 @@ pub fn duty(home: &Home, cmd: DutyCommand) -> Result<String> {
             Ok(format!("{}\n", r.id))
         }
         DutyCommand::Run { roster: arg } => {
-            let roster = roster(home, &arg)?;
+            let roster = roster(home, &s, &arg)?;
             let me = UserId::from(s.me());
             let report = duty::run(&mut s.store, &roster, &me, &SystemClock)?;
             let mut out = String::new();
@@ -557,7 +576,7 @@ pub fn assess_cmd(home: &Home, args: AssessArgs) -> Result<String> {
     };
     let a = assess::assess(&s.store, range, by, my_station(&s).as_ref(), &SystemClock)?;
     // Names for officers come from the roster when there is one; ids otherwise.
-    let names = roster(home, &args.roster).unwrap_or_default();
+    let names = roster(home, &s, &args.roster).unwrap_or_default();
     let label = |key: &str| match by {
         By::Officer => names.name_of(&key.into()),
         By::Village => s.places.village(key),
