@@ -5,7 +5,7 @@
 
 use super::SyncError;
 use crate::storage::{DeviceRow, NewChange, Storage, StoredDocument};
-use automerge::{AutoCommit, Change};
+use automerge::{AutoCommit, Change, PatchAction, Prop};
 use beatbook_model::{Assignment, Kind, RecordId, Scope};
 use beatbook_protocol::{change_payload, ChangeKey, ErrorCode, PushedChange};
 use chrono::{DateTime, Utc};
@@ -54,6 +54,8 @@ struct Checked {
     hash: ChangeKey,
     record: RecordId,
     device_id: String,
+    /// The account the change's device belongs to.
+    author: String,
     key: VerifyingKey,
     signature: Signature,
     pushed: PushedChange,
@@ -88,6 +90,28 @@ fn verify_signatures(changes: &[Checked]) -> Result<(), SyncError> {
 }
 
 /// Checks and applies `changes` as one transaction.
+/// Whether the change applied since `before` sets, changes or removes the record's review
+/// (`Record.review`), which only a chief or county admin may write. The model refuses this on
+/// honest devices; the server refuses it from any device.
+fn touches_review(doc: &mut AutoCommit, before: &[automerge::ChangeHash]) -> bool {
+    let after = doc.get_heads();
+    doc.diff(before, &after).iter().any(|patch| {
+        let at_root = |key: &str| patch.obj == automerge::ROOT && key == REVIEW_KEY;
+        match &patch.action {
+            PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } if at_root(key) => {
+                true
+            }
+            _ => matches!(
+                patch.path.first(),
+                Some((obj, Prop::Map(key))) if *obj == automerge::ROOT && key == REVIEW_KEY
+            ),
+        }
+    })
+}
+
+/// The root key of a record's review.
+const REVIEW_KEY: &str = "review";
+
 pub(crate) fn push(
     storage: &dyn Storage,
     pusher: &Pusher<'_>,
@@ -185,6 +209,7 @@ pub(crate) fn push(
             hash,
             record,
             device_id: device.id,
+            author: device.username,
             key,
             signature: Signature::from_bytes(&signature),
             pushed,
@@ -198,6 +223,7 @@ pub(crate) fn push(
             hash,
             record,
             device_id,
+            author,
             pushed,
             ..
         } = checked;
@@ -242,6 +268,7 @@ pub(crate) fn push(
             ));
         }
         let change_hash = change.hash();
+        let before = doc.get_heads();
         let fresh = working.header.is_none() && working.applied == 0;
         working.only_change = fresh.then(|| change.raw_bytes().to_vec());
         if let Err(e) = doc.apply_changes([change]) {
@@ -288,6 +315,25 @@ pub(crate) fn push(
                 ErrorCode::OutOfScope,
                 "无权修改本辖区以外的记录",
                 "the record is outside your area of responsibility",
+            ));
+        }
+        let may_review = |author: &str| -> Result<bool, SyncError> {
+            Ok(if author == pusher.username {
+                pusher.assignment.can_review(&scope)
+            } else {
+                storage
+                    .user(author)?
+                    .is_some_and(|u| u.assignment.can_review(&scope))
+            })
+        };
+        if !(author == pusher.username && pusher.assignment.can_review(&scope))
+            && touches_review(doc, &before)
+            && !may_review(&author)?
+        {
+            return Err(bad(
+                ErrorCode::OutOfScope,
+                "只有本所所长或县局管理员可以审阅记录",
+                "only the station's chief or a county admin may review a record",
             ));
         }
         working.last_seq = tx.append_change(&NewChange {

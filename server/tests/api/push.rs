@@ -176,3 +176,39 @@ async fn garbage_changes_and_revoked_authors_are_refused() {
     assert_eq!(a.error().change, Some(hash_of(&change)));
     assert_eq!(s.logged(), 0);
 }
+
+#[tokio::test]
+async fn only_a_chief_or_admin_may_write_a_review() {
+    let s = Server::with_people();
+    let officer = s.enrol("officer").await;
+    let chief = s.enrol("chief").await;
+    let liu = s.enrol("liu").await;
+    let (doc, create) = officer.create(scope("gucheng", "nanjie"), household(1));
+    s.sync_ok(&officer, vec![create], start()).await;
+    let review = json!({"by": "officer", "at": "2026-11-28T08:00:00Z", "comment": "自己审自己"});
+    // An officer cannot mark the record reviewed, even from a device that skips the model's
+    // rule; nothing of the refused batch is kept.
+    let (_, own) = officer.edit(&doc, "review", review.clone());
+    let a = s.sync(&officer, vec![own], start()).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert_eq!(a.error().code, ErrorCode::OutOfScope);
+    assert_eq!(s.logged(), 1);
+    // The station's chief can, and the officer may still edit other fields afterwards.
+    let chief_review = json!({"by": "chief", "at": "2026-11-28T09:00:00Z", "comment": "已核实"});
+    let (reviewed, by_chief) = chief.edit(&doc, "review", chief_review);
+    s.sync_ok(&chief, vec![by_chief], start()).await;
+    let (reviewed, notes) = officer.edit(&reviewed, "data.notes", json!("补充电话"));
+    s.sync_ok(&officer, vec![notes], start()).await;
+    // Changing or removing a review is writing it too.
+    let (_, changed) = officer.edit(&reviewed, "review.comment", json!("改掉所长意见"));
+    let a = s.sync(&officer, vec![changed], start()).await;
+    assert_eq!(a.error().code, ErrorCode::OutOfScope);
+    let (_, cleared) = officer.edit(&reviewed, "review", serde_json::Value::Null);
+    let a = s.sync(&officer, vec![cleared], start()).await;
+    assert_eq!(a.error().code, ErrorCode::OutOfScope);
+    // Another station's officer is out of scope anyway.
+    let (_, other) = liu.edit(&reviewed, "review.comment", json!("x"));
+    let a = s.sync(&liu, vec![other], start()).await;
+    assert_eq!(a.error().code, ErrorCode::OutOfScope);
+    assert_eq!(s.logged(), 3);
+}
