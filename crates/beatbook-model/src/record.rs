@@ -307,7 +307,11 @@ impl Record {
             });
         }
         self.body.check_update(&old.body)?;
-        self.body.validate(now)
+        // Times are judged against the later of this device's clock and the record's last
+        // edit: a handset whose clock lags must still be able to edit a record that a
+        // correctly set device filed "in its future". Every time check is an upper bound, so
+        // this only ever accepts what the record already held, never less.
+        self.body.validate(now.max(old.updated_at))
     }
 }
 
@@ -414,6 +418,26 @@ mod tests {
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["review"]["by"], "wang.chief");
         assert_eq!(serde_json::from_value::<Record>(json).unwrap(), r);
+    }
+
+    #[test]
+    fn a_lagging_clock_can_edit_a_record_filed_in_its_future() {
+        let old = record();
+        // This handset's clock is three days behind the device that filed the record.
+        let lagging = old.created_at - chrono::Duration::days(3);
+        let mut edited = old.clone();
+        if let Body::Publicity(p) = &mut edited.body {
+            p.notes = "补充：发放传单 200 份".into();
+        }
+        edited.check_update(&old, lagging).unwrap();
+        // A time typed on it is still judged: later than anything the record held is refused.
+        if let Body::Publicity(p) = &mut edited.body {
+            p.held_at = old.created_at + chrono::Duration::days(2);
+        }
+        assert_eq!(
+            edited.check_update(&old, lagging).unwrap_err().code(),
+            "invalid"
+        );
     }
 
     #[test]
