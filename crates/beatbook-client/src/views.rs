@@ -331,9 +331,25 @@ pub(crate) fn dossier(s: &mut Session<'_>, id: RecordId) -> Result<Dossier> {
     })
 }
 
-/// The people this device knows of in the user's scope: who recorded something and who was
-/// assigned something, with the user first. Offers the assignees a chief can pick for a task.
+/// Whom a task can be given to, the user first: the officers and auxiliaries the server
+/// listed at login; from an older server that lists nobody, the people this device knows of in
+/// the user's scope (who recorded something and who was assigned something).
 pub(crate) fn colleagues(s: &mut Session<'_>) -> Result<Vec<String>> {
+    let me = s.me_name().to_owned();
+    let staff = beatbook_sync::Device::staff(&s.store).unwrap_or_default();
+    if !staff.is_empty() {
+        let others = staff
+            .into_iter()
+            .filter(|u| {
+                matches!(
+                    u.assignment.role,
+                    beatbook_model::Role::CommunityOfficer | beatbook_model::Role::Auxiliary
+                ) && u.username != me
+            })
+            .map(|u| u.username)
+            .collect::<Vec<_>>();
+        return Ok(std::iter::once(me).chain(others).collect());
+    }
     let rows = query(
         s,
         ListQuery {
@@ -350,7 +366,6 @@ pub(crate) fn colleagues(s: &mut Session<'_>) -> Result<Vec<String>> {
             seen.insert(rec.author.as_str().to_owned());
         }
     }
-    let me = s.me_name().to_owned();
     seen.remove(&me);
     Ok(std::iter::once(me).chain(seen).collect())
 }
