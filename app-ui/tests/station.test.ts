@@ -6,7 +6,7 @@ import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { BoardView } from "../src/lib/bindings";
 import { setLang } from "../src/lib/i18n.svelte";
 import {
-  STATION_STRINGS, addDays, bars, boardTotals, exportPath, linePoints, mondayOf, niceMax, periodRange,
+  STATION_STRINGS, addDays, assignees, bars, bulkOrder, boardTotals, exportPath, linePoints, mondayOf, niceMax, periodRange,
   shanghaiDay, st, stationApi, urgency, weeksEnding,
 } from "../src/lib/station";
 
@@ -30,6 +30,33 @@ describe("station api", () => {
       ["export_assessment", { from: "2026-11-01", to: "2026-11-30", by: "officer", path: "/tmp/a.xlsx" }],
       ["export_dossier", { id: "r1", format: "pdf", path: "/tmp/d.pdf" }],
     ]);
+  });
+});
+
+describe("dispatch", () => {
+  const staff = [
+    { user: "li", name: "李强", role_label: "社区民警", villages: ["a", "b"] },
+    { user: "wang", name: "王芳", role_label: "辅警", villages: ["b"] },
+  ];
+
+  it("offers only people who work in every chosen village", () => {
+    expect(assignees(staff, []).map((m) => m.user)).toEqual(["li", "wang"]);
+    expect(assignees(staff, ["b"]).map((m) => m.user)).toEqual(["li", "wang"]);
+    expect(assignees(staff, ["a", "b"]).map((m) => m.user)).toEqual(["li"]);
+    expect(assignees(staff, ["c"])).toEqual([]);
+  });
+
+  it("sends no assignee for each key person's own officer, and trims text", async () => {
+    const sent: unknown[] = [];
+    mockIPC((cmd, args) => {
+      sent.push([cmd, args]);
+      return { created: ["t1"], already_open: 0 };
+    });
+    const order = bulkOrder({ action: "check_key_person", villages: ["a"], assignee: " ", due: "2026-11-29", instructions: " 核查近况 " });
+    expect(order).toEqual({ action: "check_key_person", villages: ["a"], assignee: null, due: "2026-11-29", instructions: "核查近况" });
+    expect((await stationApi.bulkDispatch(order)).created).toEqual(["t1"]);
+    expect(sent).toEqual([["bulk_dispatch", { order }]]);
+    expect(bulkOrder({ action: "visit_household", villages: [], assignee: "li", due: "2026-11-29", instructions: "" }).assignee).toBe("li");
   });
 });
 

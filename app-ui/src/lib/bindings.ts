@@ -639,3 +639,59 @@ newest_record_local: string | null,
  * When the figures were computed, local time.
  */
 computed_local: string, };
+export type StaffView = { 
+/**
+ * Account name.
+ */
+user: string, 
+/**
+ * Display name.
+ */
+name: string, 
+/**
+ * Role in the user's language.
+ */
+role_label: string, 
+/**
+ * Village ids they work in.
+ */
+villages: Array<string>, };
+export type ActionChoice = { 
+/**
+ * `check_key_person`, `visit_household` …
+ */
+code: string, 
+/**
+ * Label in the user's language.
+ */
+label: string, };
+export type BulkInput = { 
+/**
+ * The action (see [`Client::dispatch_actions`]).
+ */
+action: string, 
+/**
+ * Village ids (every village on the device when empty).
+ */
+villages: Array<string>, 
+/**
+ * Who does them; each key person's responsible officer when `None`.
+ */
+assignee: string | null, 
+/**
+ * The last day (`YYYY-MM-DD`, Asia/Shanghai); due at the end of that day.
+ */
+due: string, 
+/**
+ * Instructions; empty: the action and the target's title.
+ */
+instructions: string, };
+export type BulkResult = { 
+/**
+ * Task ids created.
+ */
+created: Array<string>, 
+/**
+ * How many targets already had an open task of this action (skipped).
+ */
+already_open: number, };

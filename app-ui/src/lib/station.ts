@@ -2,7 +2,7 @@
 // pure logic the screens use (periods in Asia/Shanghai days, how urgent a hazard is, chart
 // scaling) and the screens' strings in 简体中文 and English.
 import { invoke } from "@tauri-apps/api/core";
-import type { AssessView, BoardItem, BoardView, FiguresView } from "./bindings";
+import type { ActionChoice, AssessView, BoardItem, BoardView, BulkInput, BulkResult, FiguresView, StaffView } from "./bindings";
 import { ui } from "./i18n.svelte";
 
 export type By = "officer" | "village" | "station";
@@ -16,6 +16,9 @@ export const stationApi = {
   exportAssessment: (from: string, to: string, by: By, path: string) =>
     invoke<string>("export_assessment", { from, to, by, path }),
   exportDir: () => invoke<string>("export_dir"),
+  staff: () => invoke<StaffView[]>("staff"),
+  dispatchActions: () => invoke<ActionChoice[]>("dispatch_actions"),
+  bulkDispatch: (order: BulkInput) => invoke<BulkResult>("bulk_dispatch", { order }),
   dossierHtml: (id: string) => invoke<string>("dossier_html", { id }),
   exportDossier: (id: string, format: "pdf" | "html", path: string) =>
     invoke<string>("export_dossier", { id, format, path }),
@@ -83,6 +86,24 @@ export function weeksEnding(day: string, n: number): Range[] {
     const from = addDays(last, -7 * (n - 1 - i));
     return { from, to: addDays(from, 6) };
   });
+}
+
+// ---- dispatch ----------------------------------------------------------------------------
+
+/** People who can take work in every one of `villages` (everyone when none are chosen). */
+export function assignees(staff: StaffView[], villages: string[]): StaffView[] {
+  return staff.filter((m) => villages.every((v) => m.villages.includes(v)));
+}
+
+/** The order to send: trimmed, the assignee left out for "each key person's officer". */
+export function bulkOrder(f: { action: string; villages: string[]; assignee: string; due: string; instructions: string }): BulkInput {
+  return {
+    action: f.action,
+    villages: [...f.villages],
+    assignee: f.assignee.trim() ? f.assignee.trim() : null,
+    due: f.due,
+    instructions: f.instructions.trim(),
+  };
 }
 
 // ---- the board --------------------------------------------------------------------------
@@ -194,6 +215,17 @@ const zh = {
   exportPdf: "导出 PDF",
   exportHtml: "导出 HTML",
   loading: "正在生成…",
+  dispatch: "派单",
+  action: "任务类型",
+  villagesPick: "村（不选为全部）",
+  assignee: "承办人",
+  responsible: "各重点人员的责任民警",
+  chooseAssignee: "请选择承办人",
+  dueBy: "截止日期（当天结束）",
+  instructions: "任务要求（可不填）",
+  send: "派发",
+  dispatched: "已派发 {n} 条任务，下次同步送达承办人",
+  alreadyOpen: "{n} 条已有未完成的同类任务，未重复派发",
 };
 
 const en: Record<keyof typeof zh, string> = {
@@ -239,6 +271,17 @@ const en: Record<keyof typeof zh, string> = {
   exportPdf: "Export PDF",
   exportHtml: "Export HTML",
   loading: "Generating…",
+  dispatch: "Dispatch",
+  action: "Task",
+  villagesPick: "Villages (none = all)",
+  assignee: "Assignee",
+  responsible: "Each key person's responsible officer",
+  chooseAssignee: "Choose the assignee",
+  dueBy: "Due by (end of day)",
+  instructions: "Instructions (optional)",
+  send: "Dispatch",
+  dispatched: "{n} tasks dispatched; they reach the assignees at the next sync",
+  alreadyOpen: "{n} already had an open task of this kind and were skipped",
 };
 
 export type StationKey = keyof typeof zh;

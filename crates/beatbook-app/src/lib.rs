@@ -198,6 +198,24 @@ fn export_dir(client: State<'_, Client>) -> String {
     client.export_dir()
 }
 
+#[tauri::command]
+fn staff(client: State<'_, Client>) -> Res<Vec<beatbook_client::station::StaffView>> {
+    client.staff()
+}
+
+#[tauri::command]
+fn dispatch_actions(client: State<'_, Client>) -> Vec<beatbook_client::station::ActionChoice> {
+    client.dispatch_actions()
+}
+
+#[tauri::command]
+fn bulk_dispatch(
+    client: State<'_, Client>,
+    order: beatbook_client::station::BulkInput,
+) -> Res<beatbook_client::station::BulkResult> {
+    client.bulk_dispatch(order)
+}
+
 /// Builds and runs the app.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
@@ -236,6 +254,9 @@ pub fn run() {
             assess,
             export_assessment,
             export_dir,
+            staff,
+            dispatch_actions,
+            bulk_dispatch,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the beatbook app");

@@ -5,7 +5,13 @@
 
 use beatbook_model::status::Transition;
 use beatbook_model::{format_local, Lang, Role, StationId, SystemClock};
-use beatbook_station::{assess, board, xlsx, By, DateRange, Figures, StationError};
+use beatbook_model::{TaskAction, UserId, VillageId};
+use beatbook_station::error::action_label;
+use beatbook_station::{
+    assess, board, dispatch, xlsx, BulkOrder, By, DateRange, Figures, Roster, Selector,
+    StationError,
+};
+use beatbook_sync::Device;
 use chrono::NaiveDate;
 use serde::Serialize;
 use ts_rs::TS;
@@ -140,6 +146,61 @@ pub struct AssessView {
     pub computed_local: String,
 }
 
+/// Someone a chief may give tasks to.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct StaffView {
+    /// Account name.
+    pub user: String,
+    /// Display name.
+    pub name: String,
+    /// Role in the user's language.
+    pub role_label: String,
+    /// Village ids they work in.
+    pub villages: Vec<String>,
+}
+
+/// A task action a bulk dispatch can give, with its label.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ActionChoice {
+    /// `check_key_person`, `visit_household` …
+    pub code: String,
+    /// Label in the user's language.
+    pub label: String,
+}
+
+/// A bulk dispatch as the chief fills it in.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, TS)]
+pub struct BulkInput {
+    /// The action (see [`Client::dispatch_actions`]).
+    pub action: String,
+    /// Village ids (every village on the device when empty).
+    pub villages: Vec<String>,
+    /// Who does them; each key person's responsible officer when `None`.
+    pub assignee: Option<String>,
+    /// The last day (`YYYY-MM-DD`, Asia/Shanghai); due at the end of that day.
+    pub due: String,
+    /// Instructions; empty: the action and the target's title.
+    pub instructions: String,
+}
+
+/// What a bulk dispatch did.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct BulkResult {
+    /// Task ids created.
+    pub created: Vec<String>,
+    /// How many targets already had an open task of this action (skipped).
+    pub already_open: u32,
+}
+
+/// Actions that pick their targets (a bulk dispatch gives one task per target).
+const BULK_ACTIONS: [TaskAction; 5] = [
+    TaskAction::CheckKeyPerson,
+    TaskAction::VisitHousehold,
+    TaskAction::InspectUnit,
+    TaskAction::ReturnVisit,
+    TaskAction::FollowHazard,
+];
+
 fn station_error(e: &StationError, lang: Lang) -> AppError {
     match e {
         StationError::Store(s) => AppError::store(s, lang),
@@ -196,10 +257,14 @@ impl Session<'_> {
     fn person_name(&self, user: &str) -> String {
         let u = &self.device.user;
         if u.username == user && !u.display_name.is_empty() {
-            u.display_name.clone()
-        } else {
-            user.to_owned()
+            return u.display_name.clone();
         }
+        self.roster().name_of(&UserId::from(user))
+    }
+
+    /// The station's people as fetched at login (empty if the server sent none).
+    fn roster(&self) -> Roster {
+        Roster::from(Device::staff(&self.store).unwrap_or_default())
     }
 
     fn assessment(
@@ -355,5 +420,105 @@ impl Client {
             .or(home)
             .unwrap_or_else(|| self.dir().to_path_buf());
         dir.to_string_lossy().into_owned()
+    }
+
+    /// The people of the station who may take tasks (officers and auxiliaries).
+    pub fn staff(&self) -> Result<Vec<StaffView>> {
+        self.with_session(|s| {
+            s.check_station_role()?;
+            let lang = s.lang;
+            Ok(s.roster()
+                .members
+                .into_iter()
+                .filter(|m| matches!(m.assignment.role, Role::CommunityOfficer | Role::Auxiliary))
+                .map(|m| StaffView {
+                    user: m.user.to_string(),
+                    name: if m.name.is_empty() {
+                        m.user.to_string()
+                    } else {
+                        m.name.clone()
+                    },
+                    role_label: m.assignment.role.label(lang).to_owned(),
+                    villages: m
+                        .assignment
+                        .villages
+                        .iter()
+                        .map(|v| v.to_string())
+                        .collect(),
+                })
+                .collect())
+        })
+    }
+
+    /// The actions a bulk dispatch can give.
+    pub fn dispatch_actions(&self) -> Vec<ActionChoice> {
+        let lang = self.lang();
+        BULK_ACTIONS
+            .iter()
+            .map(|a| ActionChoice {
+                code: beatbook_station::error::code_of(a),
+                label: action_label(*a, lang).to_owned(),
+            })
+            .collect()
+    }
+
+    /// Gives one task per record the order selects ("check every key person of 南街村 by
+    /// Sunday"); all are checked before any is written. Tasks reach assignees at the next sync.
+    pub fn bulk_dispatch(&self, input: BulkInput) -> Result<BulkResult> {
+        self.with_session(|s| {
+            s.check_station_role()?;
+            let lang = s.lang;
+            let action = BULK_ACTIONS
+                .into_iter()
+                .find(|a| beatbook_station::error::code_of(a) == input.action)
+                .ok_or_else(|| {
+                    AppError::new("bad_action", lang, "请选择任务类型", "choose what to do")
+                })?;
+            let last = day(&input.due, "due", lang)?;
+            let due_at = DateRange::new(last, last)
+                .map_err(|e| station_error(&e, lang))?
+                .period()
+                .last_second();
+            let mine = s.villages();
+            let villages: Vec<VillageId> = if input.villages.is_empty() {
+                mine
+            } else {
+                let picked: Vec<VillageId> = input
+                    .villages
+                    .iter()
+                    .map(|v| VillageId(v.clone()))
+                    .collect();
+                if picked.iter().any(|v| !mine.contains(v)) {
+                    return Err(AppError::new(
+                        "out_of_scope",
+                        lang,
+                        "只能给本所辖区的村派任务",
+                        "you can only dispatch in your own villages",
+                    ));
+                }
+                picked
+            };
+            let order = BulkOrder {
+                action,
+                selector: Selector {
+                    villages,
+                    ..Selector::default()
+                },
+                assignee: input
+                    .assignee
+                    .filter(|a| !a.trim().is_empty())
+                    .map(|a| UserId::from(a.trim())),
+                due_at,
+                instructions: input.instructions.trim().to_owned(),
+            };
+            let roster = s.roster();
+            let me = UserId::from(s.me_name());
+            let report = dispatch::bulk(&mut s.store, &roster, &me, &order, &SystemClock)
+                .map_err(|e| station_error(&e, lang))?;
+            Ok(BulkResult {
+                created: report.created.iter().map(|r| r.id.to_string()).collect(),
+                already_open: u32::try_from(report.already_open.len()).unwrap_or(u32::MAX),
+            })
+        })
     }
 }

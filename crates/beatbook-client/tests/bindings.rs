@@ -3,7 +3,8 @@
 //! `UPDATE_EXPECT=1 cargo test -p beatbook-client --test bindings`.
 
 use beatbook_client::station::{
-    AssessRow, AssessView, BoardItem, BoardView, BoardVillage, FiguresView,
+    ActionChoice, AssessRow, AssessView, BoardItem, BoardView, BoardVillage, BulkInput, BulkResult,
+    FiguresView, StaffView,
 };
 use beatbook_client::types::*;
 use beatbook_model::Kind;
@@ -60,6 +61,10 @@ fn typescript_bindings_are_current() {
         decl::<FiguresView>(&cfg),
         decl::<AssessRow>(&cfg),
         decl::<AssessView>(&cfg),
+        decl::<StaffView>(&cfg),
+        decl::<ActionChoice>(&cfg),
+        decl::<BulkInput>(&cfg),
+        decl::<BulkResult>(&cfg),
     ] {
         out += &d;
     }

@@ -1,8 +1,10 @@
 //! Station work in the app against a real server on 127.0.0.1:0 and real store files: an
 //! officer files hazards, the chief syncs and sees them on the hazards-to-zero board (overdue
-//! first), assesses the period by village and officer, and exports the XLSX; the officer is
-//! refused; bad dates say so and write nothing.
+//! first), assesses the period by village and officer, exports the XLSX, and dispatches a check
+//! of every key person of a village that reaches the officer at the next sync; the officer is
+//! refused; bad input says so and writes nothing.
 
+use beatbook_client::station::BulkInput;
 use beatbook_client::Client;
 use beatbook_model::SHANGHAI;
 use beatbook_server::{AppState, ServerConfig};
@@ -10,7 +12,7 @@ use chrono::{Duration, Utc};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_chief_sees_the_officers_hazards_on_the_board_and_in_the_assessment() {
+async fn the_chief_sees_hazards_on_the_board_assesses_and_dispatches_checks() {
     let dir = tempfile::tempdir().unwrap();
     let state = AppState::open(ServerConfig::new(dir.path().join("data"))).unwrap();
     let accounts: std::collections::HashMap<String, String> = state
@@ -120,7 +122,11 @@ async fn the_chief_sees_the_officers_hazards_on_the_board_and_in_the_assessment(
     // A period before any of it counts nothing.
     let before = (today - Duration::days(30)).to_string();
     let empty = chief
-        .assess(&before, &(today - Duration::days(20)).to_string(), "village")
+        .assess(
+            &before,
+            &(today - Duration::days(20)).to_string(),
+            "village",
+        )
         .unwrap();
     assert!(empty.rows.is_empty());
     assert_eq!(empty.total.hazards_found, 0);
@@ -151,5 +157,65 @@ async fn the_chief_sees_the_officers_hazards_on_the_board_and_in_the_assessment(
             .unwrap_err()
             .code,
         "path_required"
+    );
+
+    // Dispatch: every key person of 固城村 checked by the end of next week, each by their
+    // responsible officer from the staff list fetched at login.
+    let staff = chief.staff().unwrap();
+    assert!(
+        staff.iter().any(|m| m.user == "gucheng.officer1"),
+        "{staff:?}"
+    );
+    assert!(staff.iter().all(|m| m.role_label != "所长"));
+    assert_eq!(officer.staff().unwrap_err().code, "forbidden");
+    assert!(chief
+        .dispatch_actions()
+        .iter()
+        .any(|a| a.code == "check_key_person" && a.label.contains("重点人员")));
+    let order = |village: &str, action: &str| BulkInput {
+        action: action.into(),
+        villages: vec![village.into()],
+        assignee: None,
+        due: (today + Duration::days(7)).to_string(),
+        instructions: String::new(),
+    };
+    let first = chief
+        .bulk_dispatch(order("guchengcun", "check_key_person"))
+        .unwrap();
+    assert!(!first.created.is_empty());
+    assert_eq!(first.already_open, 0);
+    let task = chief.record(&first.created[0]).unwrap();
+    assert_eq!(task.item.kind, "task");
+    assert_eq!(task.data["assignee"], "gucheng.officer1");
+    // The same order again gives nothing new.
+    let again = chief
+        .bulk_dispatch(order("guchengcun", "check_key_person"))
+        .unwrap();
+    assert!(again.created.is_empty());
+    assert_eq!(again.already_open as usize, first.created.len());
+    assert_eq!(
+        chief
+            .bulk_dispatch(order("guchengcun", "dance"))
+            .unwrap_err()
+            .code,
+        "bad_action"
+    );
+    assert_eq!(
+        chief
+            .bulk_dispatch(order("not-my-village", "check_key_person"))
+            .unwrap_err()
+            .code,
+        "out_of_scope"
+    );
+    let mut past = order("guchengcun", "follow_hazard");
+    past.due = (today - Duration::days(1)).to_string();
+    past.assignee = Some("gucheng.officer1".into());
+    assert_eq!(chief.bulk_dispatch(past).unwrap_err().code, "due_in_past");
+    // The officer gets the tasks at the next sync.
+    chief.sync(|_| {}).await.unwrap();
+    officer.sync(|_| {}).await.unwrap();
+    assert_eq!(
+        officer.record(&first.created[0]).unwrap().data["action"],
+        "check_key_person"
     );
 }
