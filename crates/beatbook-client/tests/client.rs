@@ -1,32 +1,11 @@
 //! The app's use cases against a real server on 127.0.0.1:0: PIN-encrypted store, enrolment
 //! errors, field-level validation, two-character search, a dossier, sync and a conflict.
 
-use beatbook_client::Client;
-use beatbook_server::{AppState, ServerConfig};
-use serde_json::json;
+mod common;
 
-async fn server() -> (
-    String,
-    std::collections::HashMap<String, String>,
-    tempfile::TempDir,
-) {
-    let dir = tempfile::tempdir().unwrap();
-    let state = AppState::open(ServerConfig::new(dir.path().join("data"))).unwrap();
-    let seeded = state.seed_demo().unwrap();
-    let accounts = seeded
-        .credentials
-        .into_iter()
-        .map(|(user, password, _, _)| (user, password))
-        .collect();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(beatbook_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    (url, accounts, dir)
-}
+use beatbook_client::Client;
+use common::server;
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_officer_works_offline_first_and_the_chief_settles_a_conflict() {

@@ -1,28 +1,16 @@
 //! The app's dossier export against a real server and an encrypted device store: the HTML page
 //! shown in the app and the PDF file written for printing, read back with pdftotext.
 
+mod common;
+
 use beatbook_client::Client;
-use beatbook_server::{AppState, ServerConfig};
+use common::server;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dispute_dossier_is_shown_as_html_and_exported_as_pdf() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = AppState::open(ServerConfig::new(dir.path().join("data"))).unwrap();
-    let seeded = state.seed_demo().unwrap();
-    let password = seeded
-        .credentials
-        .into_iter()
-        .find(|(user, ..)| user == "gucheng.officer1")
-        .map(|(_, password, ..)| password)
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(beatbook_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
+    let (url, accounts, _server_dir) = server().await;
+    let password = accounts["gucheng.officer1"].clone();
 
     let device = tempfile::tempdir().unwrap();
     let officer = Client::new(device.path());

@@ -4,31 +4,18 @@
 //! of every key person of a village that reaches the officer at the next sync; the officer is
 //! refused; bad input says so and writes nothing.
 
+mod common;
+
 use beatbook_client::station::BulkInput;
 use beatbook_client::Client;
 use beatbook_model::SHANGHAI;
-use beatbook_server::{AppState, ServerConfig};
 use chrono::{Duration, Utc};
+use common::server;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_chief_sees_hazards_on_the_board_assesses_and_dispatches_checks() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = AppState::open(ServerConfig::new(dir.path().join("data"))).unwrap();
-    let accounts: std::collections::HashMap<String, String> = state
-        .seed_demo()
-        .unwrap()
-        .credentials
-        .into_iter()
-        .map(|(user, password, _, _)| (user, password))
-        .collect();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(beatbook_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
+    let (url, accounts, _server_dir) = server().await;
 
     let officer_dir = tempfile::tempdir().unwrap();
     let officer = Client::new(officer_dir.path());
