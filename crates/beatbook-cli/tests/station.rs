@@ -333,19 +333,22 @@ fn concurrent_generation_on_two_devices_converges_to_one_task() {
     let wang = key_person(&officer, "王五", "high");
     officer.ok(&["sync"]);
     let devices = [Device::new(), Device::new()];
+    devices[0].login(&server, "gucheng.chief");
+    devices[0].ok(&[
+        "duty",
+        "add",
+        "--name",
+        "每周核查",
+        "--action",
+        "check_key_person",
+        "--every-days",
+        "7",
+    ]);
+    devices[0].ok(&["sync"]);
+    // The second device receives the rule at its first sync.
+    devices[1].login(&server, "gucheng.chief");
     for d in &devices {
-        d.login(&server, "gucheng.chief");
         d.ok(&["sync"]);
-        d.ok(&[
-            "duty",
-            "add",
-            "--name",
-            "每周核查",
-            "--action",
-            "check_key_person",
-            "--every-days",
-            "7",
-        ]);
         // Offline: each device generates the week's task before seeing the other's.
         assert!(d.ok(&["duty", "run"]).contains("新生成 1 项任务"));
     }
@@ -391,4 +394,62 @@ fn concurrent_generation_on_two_devices_converges_to_one_task() {
         seen,
         "the officer sees the same: {wang}"
     );
+}
+
+/// A rule added offline waits on the chief's device, goes with the next `beatbook sync`, and
+/// reaches the chief's second device and the officers'; its removal follows the same way.
+#[test]
+fn duty_rules_follow_the_sync_to_every_device_of_the_station() {
+    let mut server = Server::start();
+    let chief = Device::new();
+    chief.login(&server, "gucheng.chief");
+    let second = Device::new();
+    second.login(&server, "gucheng.chief");
+    let officer = Device::new();
+    officer.login(&server, "li.officer");
+
+    server.stop();
+    let id = chief.ok(&[
+        "duty",
+        "add",
+        "--name",
+        "高风险每周核查",
+        "--action",
+        "check_key_person",
+        "--every-days",
+        "7",
+        "--min-risk",
+        "high",
+    ]);
+    let id = id.trim();
+    let list = chief.ok(&["duty", "list"]);
+    assert!(
+        list.contains("高风险每周核查") && list.contains("待同步"),
+        "{list}"
+    );
+    chief.fails(&["sync"], 4);
+    assert!(chief.ok(&["duty", "list"]).contains("待同步"));
+
+    server.restart();
+    let out = chief.ok(&["sync"]);
+    assert!(
+        out.contains("值勤规则：发送 1 项更改，本机现有 1 条规则"),
+        "{out}"
+    );
+    assert!(chief.ok(&["duty", "list"]).contains("已同步"));
+    for d in [&second, &officer] {
+        d.ok(&["sync"]);
+        let rules = d.json(&["duty", "list", "--json"]);
+        assert_eq!(rules[0]["id"], id, "{rules}");
+        assert_eq!(rules[0]["waiting"], false);
+    }
+
+    second.ok(&["duty", "remove", &id[..8]]);
+    let list = second.ok(&["duty", "list"]);
+    assert!(list.contains(&format!("待同步：删除规则 {id}")), "{list}");
+    second.ok(&["sync"]);
+    for d in [&chief, &officer] {
+        d.ok(&["sync"]);
+        assert_eq!(d.json(&["duty", "list", "--json"]), serde_json::json!([]));
+    }
 }

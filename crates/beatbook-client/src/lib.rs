@@ -273,8 +273,11 @@ impl Client {
         )
         .await
         .map_err(|e| AppError::sync(&e, lang))?;
+        // The station's duty rules follow the records; a failure is reported, not fatal.
+        let duty_rules = beatbook_station::duty::sync_rules(&shared, &transport).await;
         let store = shared.lock().unwrap_or_else(|e| e.into_inner());
         Ok(SyncReport {
+            duty_rules,
             pushed: summary.pushed as u32,
             pulled: (summary.pulled_changes + summary.pulled_documents) as u32,
             records_updated: summary.records_updated as u32,

@@ -283,6 +283,10 @@ pub struct SyncReport {
     pub set_aside: u32,
     /// The state after it.
     pub state: SyncState,
+    /// How the station's duty rules fared (sent after the records). Not in the UI's
+    /// bindings yet.
+    #[ts(skip)]
+    pub duty_rules: beatbook_station::duty::RulesSync,
 }
 
 /// Progress of a running sync.

@@ -166,6 +166,9 @@ pub enum ModelError {
     /// Someone other than a chief of the record's station or a county admin tried to review it.
     #[error("{}", self.message(Lang::Zh))]
     ReviewNotAllowed,
+    /// A duty rule that cannot be used as given.
+    #[error("{}", self.message(Lang::Zh))]
+    BadRule(crate::duty::RuleProblem),
 }
 
 impl ModelError {
@@ -187,6 +190,7 @@ impl ModelError {
             ModelError::UnknownKind(_) => "unknown_kind",
             ModelError::Malformed(_) => "malformed",
             ModelError::ReviewNotAllowed => "review_not_allowed",
+            ModelError::BadRule(_) => "bad_rule",
         }
     }
 
@@ -227,6 +231,7 @@ impl ModelError {
             (ModelError::ReviewNotAllowed, Lang::En) => {
                 "only a chief of the record's station or a county admin may review it".to_owned()
             }
+            (ModelError::BadRule(problem), _) => problem.message(lang),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! log, their validation and status machines. Pure data and rules: this crate does no I/O.
 
 pub mod access;
+mod duty;
 pub mod error;
 pub mod fields;
 pub mod ids;
@@ -14,6 +15,7 @@ pub mod time;
 pub mod validate;
 
 pub use access::{Assignment, Role};
+pub use duty::{DutyRule, RuleProblem, TAG_PREFIX as RULE_TAG_PREFIX};
 pub use error::{field_label, path_label, FieldError, Lang, ModelError, Problem};
 pub use ids::{RecordId, StationId, UserId, VillageId};
 pub use jurisdiction::{County, Post, PostKind, Station, Village};

@@ -25,6 +25,8 @@ pub enum ErrorCode {
     UnknownActor,
     /// A change touches a record outside the user's scope, or changes a fixed field.
     OutOfScope,
+    /// The user's role may not do this (e.g. an officer changing the station's duty rules).
+    Forbidden,
     /// A change's bytes are not a valid Automerge change for its record.
     BadChange,
     /// The client speaks an older protocol: upgrade the app.
@@ -56,6 +58,7 @@ impl ErrorCode {
             ErrorCode::BadSignature => "bad_signature",
             ErrorCode::UnknownActor => "unknown_actor",
             ErrorCode::OutOfScope => "out_of_scope",
+            ErrorCode::Forbidden => "forbidden",
             ErrorCode::BadChange => "bad_change",
             ErrorCode::UpgradeRequired => "upgrade_required",
             ErrorCode::RateLimited => "rate_limited",

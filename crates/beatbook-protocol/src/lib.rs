@@ -20,6 +20,10 @@ pub use wire::*;
 pub const PROTOCOL_VERSION: u32 = 1;
 /// Header carrying the protocol version.
 pub const PROTOCOL_HEADER: &str = "x-beatbook-protocol";
+/// Path of the sync endpoint.
+pub const SYNC_PATH: &str = "/v1/sync";
+/// Path of the duty-rules endpoint.
+pub const DUTY_RULES_PATH: &str = "/v1/duty-rules";
 /// Content type of binary bodies.
 pub const BINARY_CONTENT_TYPE: &str = "application/x-beatbook";
 

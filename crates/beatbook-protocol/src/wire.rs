@@ -1,6 +1,7 @@
-//! The messages. Enrolment travels as JSON (once per device); sync as postcard + zstd.
+//! The messages. Enrolment travels as JSON (once per device); sync and duty rules as
+//! postcard + zstd.
 
-use beatbook_model::{Assignment, County};
+use beatbook_model::{Assignment, County, DutyRule, RecordId, StationId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -135,6 +136,60 @@ pub struct PulledDocument {
     pub document: Vec<u8>,
 }
 
+/// One change to a station's duty rules. Rules are immutable once made and a removal is
+/// final (a tombstone), so applying the same ops twice or in another order gives the same
+/// rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DutyRuleOp {
+    /// Adds a rule (a no-op if the server already has it, or has removed it).
+    Put(DutyRule),
+    /// Removes a rule for good, known or not yet.
+    Remove {
+        /// The rule.
+        id: RecordId,
+        /// The station it belongs to.
+        station: StationId,
+    },
+}
+
+impl DutyRuleOp {
+    /// The rule the op is about.
+    pub fn id(&self) -> RecordId {
+        match self {
+            DutyRuleOp::Put(rule) => rule.id,
+            DutyRuleOp::Remove { id, .. } => *id,
+        }
+    }
+
+    /// The station whose rules it changes.
+    pub fn station(&self) -> &StationId {
+        match self {
+            DutyRuleOp::Put(rule) => &rule.station,
+            DutyRuleOp::Remove { station, .. } => station,
+        }
+    }
+}
+
+/// `POST /v1/duty-rules`: send this device's pending rule changes (none to just read) and
+/// receive the live rules. All ops are applied, or none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DutyRulesRequest {
+    /// Protocol version of the client.
+    pub protocol: u32,
+    /// Changes to apply, in the order made.
+    pub ops: Vec<DutyRuleOp>,
+}
+
+/// The answer: every op of the request is now durable on the server.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DutyRulesResponse {
+    /// The live (not removed) rules of the user's station, or of every station for a county
+    /// admin, oldest first.
+    pub rules: Vec<DutyRule>,
+    /// How many ops changed something (the others were already applied).
+    pub applied: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +217,25 @@ mod tests {
             "01ac020001010101010101010101010101010101010202030104e807"
         );
         assert_eq!(crate::PROTOCOL_VERSION, 1);
+    }
+
+    /// Pins the encoding of a duty-rules request, as above.
+    #[test]
+    fn duty_rules_format_is_pinned() {
+        let id: RecordId = "07070707-0707-0707-0707-070707070707".parse().unwrap();
+        let req = DutyRulesRequest {
+            protocol: crate::PROTOCOL_VERSION,
+            ops: vec![DutyRuleOp::Remove {
+                id,
+                station: "gc".into(),
+            }],
+        };
+        let raw = postcard::to_stdvec(&req).unwrap();
+        assert_eq!(
+            crate::hex(&raw),
+            "0101011007070707070707070707070707070707026763"
+        );
+        let back: DutyRulesRequest = postcard::from_bytes(&raw).unwrap();
+        assert_eq!(back, req);
     }
 }

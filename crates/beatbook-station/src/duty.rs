@@ -9,137 +9,110 @@
 //! then conflict. Two chiefs' devices generating the same period while both offline make two
 //! tasks; after they sync, the next run keeps one (a done one, else the smallest id — the same
 //! choice on every device) and cancels the other with a reason, so the result converges.
+//!
+//! The rules themselves ([`DutyRule`], from the model) are station configuration the server
+//! keeps: [`RuleBook::add`] and [`RuleBook::remove`] change this device's copy at once (usable
+//! offline) and queue the change; [`exchange`], run after each records sync, sends the queue to
+//! `POST /v1/duty-rules` and replaces the copy with the server's rules, then re-applies what
+//! is still queued. Rules are immutable and removals are final, so sending an op twice, or ops
+//! in another order, converges.
 
 use crate::dispatch::{self, plan_task, tasks_for, Selector};
 use crate::error::{action_label, Result, StationError};
 use crate::period::{local_day, local_midnight, Period};
 use crate::roster::Roster;
-use beatbook_model::{
-    Body, Clock, KeyPersonCategory, Lang, Record, RecordId, RiskLevel, StationId, TaskAction,
-    TaskStatus, UserId, VillageId,
+use beatbook_model::{Body, Clock, Lang, Record, RecordId, TaskStatus, UserId};
+pub use beatbook_model::{DutyRule, RULE_TAG_PREFIX as TAG_PREFIX};
+pub use beatbook_protocol::DutyRuleOp;
+use beatbook_protocol::{
+    ApiErrorBody, DutyRulesRequest, DutyRulesResponse, ErrorCode, PROTOCOL_VERSION,
 };
 use beatbook_store::Store;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use beatbook_sync::http::HttpTransport;
+use beatbook_sync::SyncError;
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+use std::sync::{Mutex, MutexGuard};
 
-/// How a generated task's instructions mark it as made by a rule (followed by the rule's id).
-pub const TAG_PREFIX: &str = "〔值勤规则 ";
-
-/// Where a device keeps its station's duty rules (store `meta`, encrypted with the store).
+/// Where a device keeps its station's duty rules and the changes not yet sent (store `meta`,
+/// encrypted with the store).
 pub const RULES_META_KEY: &str = "station.duty_rules";
 
-/// A recurring duty: every target it selects gets one task per period of `every_days` days,
-/// counted from `starts_on` (Asia/Shanghai), due at the period's last second.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DutyRule {
-    /// Stable id (UUID v7), also carried in the tasks it generates.
-    pub id: RecordId,
-    /// A name people recognise, e.g. 高风险重点人员每周核查.
-    pub name: String,
-    /// The station the rule belongs to.
-    pub station: StationId,
-    /// Villages it covers; every village of the station when empty.
-    #[serde(default)]
-    pub villages: Vec<VillageId>,
-    /// `check_key_person` or `visit_household`.
-    pub action: TaskAction,
-    /// Length of a period in days.
-    pub every_days: u32,
-    /// Key-person categories covered (all when empty).
-    #[serde(default)]
-    pub categories: Vec<KeyPersonCategory>,
-    /// Key persons at this risk level or above only.
-    #[serde(default)]
-    pub min_risk: Option<RiskLevel>,
-    /// Who gets the tasks; for key persons, their responsible officer when `None`.
-    #[serde(default)]
-    pub assignee: Option<UserId>,
-    /// The first day of the first period.
-    pub starts_on: NaiveDate,
-    /// Who made the rule.
-    pub created_by: UserId,
-    /// When.
-    pub created_at: DateTime<Utc>,
+/// The period of `rule` holding `t`; `None` before the rule starts. Periods are whole
+/// Asia/Shanghai days counted from the rule's first day.
+pub fn period_at(rule: &DutyRule, t: DateTime<Utc>) -> Option<Period> {
+    let anchor = local_midnight(rule.starts_on);
+    if t < anchor {
+        return None;
+    }
+    let n = i64::from(rule.every_days.max(1));
+    let k = (t - anchor).num_days() / n;
+    let start = anchor + Duration::days(k * n);
+    Some(Period {
+        start,
+        end: start + Duration::days(n),
+    })
 }
 
-impl DutyRule {
-    /// Checks the rule is usable: a period of 1 to 366 days, an action rules can generate, an
-    /// assignee for households.
-    pub fn check(&self) -> Result<()> {
-        let bad = |zh: &str, en: &str| {
-            Err(StationError::BadRule {
-                zh: zh.into(),
-                en: en.into(),
-            })
-        };
-        if self.name.trim().is_empty() {
-            return bad(
-                "请给规则起个名字（--name）",
-                "give the rule a name (--name)",
-            );
-        }
-        if !(1..=366).contains(&self.every_days) {
-            return bad(
-                "周期须在 1 到 366 天之间（--every-days）",
-                "the period must be 1 to 366 days (--every-days)",
-            );
-        }
-        match self.action {
-            TaskAction::CheckKeyPerson => Ok(()),
-            TaskAction::VisitHousehold if self.assignee.is_some() => Ok(()),
-            TaskAction::VisitHousehold => bad(
-                "走访规则须用 --assignee 指明承办人",
-                "a household-visit rule needs an assignee (--assignee)",
-            ),
-            other => Err(StationError::NotSelectable(other)),
-        }
-    }
-
-    /// The period holding `t`; `None` before the rule starts.
-    pub fn period_at(&self, t: DateTime<Utc>) -> Option<Period> {
-        let anchor = local_midnight(self.starts_on);
-        if t < anchor {
-            return None;
-        }
-        let n = i64::from(self.every_days.max(1));
-        let k = (t - anchor).num_days() / n;
-        let start = anchor + Duration::days(k * n);
-        Some(Period {
-            start,
-            end: start + Duration::days(n),
-        })
-    }
-
-    /// The mark a generated task's instructions carry, naming the rule.
-    pub fn tag(&self) -> String {
-        format!("{TAG_PREFIX}{}〕", &self.id.to_string()[..8])
-    }
-
-    fn selector(&self) -> Selector {
-        Selector {
-            villages: self.villages.clone(),
-            categories: self.categories.clone(),
-            min_risk: self.min_risk,
-        }
+fn selector(rule: &DutyRule) -> Selector {
+    Selector {
+        villages: rule.villages.clone(),
+        categories: rule.categories.clone(),
+        min_risk: rule.min_risk,
     }
 }
 
-/// The rules kept on this device.
+/// A rule change the server refused for good, kept on the device to show the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedOp {
+    /// The change.
+    pub op: DutyRuleOp,
+    /// The server's code, e.g. `forbidden`.
+    pub code: String,
+    /// The server's message (Chinese, then English).
+    pub message: String,
+}
+
+/// The rules as this device knows them: the server's answer at the last exchange with the
+/// changes made here since applied on top.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RuleBook {
     /// The rules, oldest first.
     pub rules: Vec<DutyRule>,
+    /// Changes made on this device that the server has not acknowledged yet, in order.
+    pub pending: Vec<DutyRuleOp>,
+    /// Changes the server refused for good.
+    #[serde(default)]
+    pub refused: Vec<RefusedOp>,
+}
+
+/// The stored form; a book written before rules synced has no `pending`.
+#[derive(Deserialize)]
+struct StoredBook {
+    rules: Vec<DutyRule>,
+    #[serde(default)]
+    pending: Option<Vec<DutyRuleOp>>,
+    #[serde(default)]
+    refused: Vec<RefusedOp>,
 }
 
 impl RuleBook {
-    /// Reads the rules from the store.
+    /// Reads the rules from the store. Rules kept before rules synced are queued to be sent.
     pub fn load(store: &Store) -> Result<RuleBook> {
-        match store.get_meta(RULES_META_KEY)? {
-            None => Ok(RuleBook::default()),
-            Some(json) => serde_json::from_str(&json).map_err(|e| {
-                StationError::Store(beatbook_store::StoreError::Document(e.to_string()))
-            }),
-        }
+        let Some(json) = store.get_meta(RULES_META_KEY)? else {
+            return Ok(RuleBook::default());
+        };
+        let stored: StoredBook = serde_json::from_str(&json).map_err(|e| {
+            StationError::Store(beatbook_store::StoreError::Document(e.to_string()))
+        })?;
+        let pending = stored
+            .pending
+            .unwrap_or_else(|| stored.rules.iter().cloned().map(DutyRuleOp::Put).collect());
+        Ok(RuleBook {
+            rules: stored.rules,
+            pending,
+            refused: stored.refused,
+        })
     }
 
     fn save(&self, store: &mut Store) -> Result<()> {
@@ -147,16 +120,18 @@ impl RuleBook {
         Ok(store.set_meta(RULES_META_KEY, &json)?)
     }
 
-    /// Checks and adds a rule.
+    /// Checks and adds a rule here, and queues it for the server.
     pub fn add(store: &mut Store, rule: DutyRule) -> Result<DutyRule> {
         rule.check()?;
         let mut book = Self::load(store)?;
         book.rules.push(rule.clone());
+        book.pending.push(DutyRuleOp::Put(rule.clone()));
         book.save(store)?;
         Ok(rule)
     }
 
-    /// Removes the rule whose id starts with `prefix` (at least 4 characters); tasks it made stay.
+    /// Removes the rule whose id starts with `prefix` (at least 4 characters) here, and queues
+    /// the removal for the server; tasks it made stay.
     pub fn remove(store: &mut Store, prefix: &str) -> Result<DutyRule> {
         let mut book = Self::load(store)?;
         let p = prefix.trim().to_ascii_lowercase();
@@ -167,8 +142,232 @@ impl RuleBook {
             return Err(StationError::UnknownRule(prefix.to_owned()));
         };
         let rule = book.rules.remove(i);
+        book.pending.push(DutyRuleOp::Remove {
+            id: rule.id,
+            station: rule.station.clone(),
+        });
         book.save(store)?;
         Ok(rule)
+    }
+
+    /// Whether a change to rule `id` made here still waits to be sent.
+    pub fn waiting(&self, id: RecordId) -> bool {
+        self.pending.iter().any(|op| op.id() == id)
+    }
+
+    /// The request that sends every queued change (none: it only reads the rules).
+    pub fn request(&self) -> DutyRulesRequest {
+        DutyRulesRequest {
+            protocol: PROTOCOL_VERSION,
+            ops: self.pending.clone(),
+        }
+    }
+
+    /// Drops `op` from the queue once (the server has it).
+    fn acknowledge(&mut self, op: &DutyRuleOp) {
+        if let Some(i) = self.pending.iter().position(|p| p == op) {
+            self.pending.remove(i);
+        }
+    }
+
+    /// Applies the server's answer to a request that sent `sent`: those leave the queue, the
+    /// rules become the server's, and changes queued since are applied on top. Returns the
+    /// book as saved.
+    pub fn accept(
+        store: &mut Store,
+        sent: &[DutyRuleOp],
+        answer: DutyRulesResponse,
+    ) -> Result<RuleBook> {
+        let mut book = Self::load(store)?;
+        for op in sent {
+            book.acknowledge(op);
+        }
+        book.rules = answer.rules;
+        let removed: Vec<RecordId> = book
+            .pending
+            .iter()
+            .filter_map(|op| match op {
+                DutyRuleOp::Remove { id, .. } => Some(*id),
+                DutyRuleOp::Put(_) => None,
+            })
+            .collect();
+        for op in &book.pending {
+            if let DutyRuleOp::Put(rule) = op {
+                if !book.rules.iter().any(|r| r.id == rule.id) {
+                    book.rules.push(rule.clone());
+                }
+            }
+        }
+        book.rules.retain(|r| !removed.contains(&r.id));
+        book.save(store)?;
+        Ok(book)
+    }
+}
+
+/// What one exchange with the server did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Exchanged {
+    /// Queued changes the server acknowledged.
+    pub sent: usize,
+    /// Queued changes the server refused for good (set aside, see [`RuleBook::refused`]).
+    pub refused: Vec<RefusedOp>,
+    /// The rules this device now has.
+    pub rules: usize,
+}
+
+/// The server's refusal when it is about the ops sent (so they are set aside), rather than
+/// the device, the account or the server (so they wait).
+fn op_fault(e: &SyncError) -> Option<&ApiErrorBody> {
+    match e {
+        SyncError::Refused(body)
+            if matches!(
+                body.code,
+                ErrorCode::Forbidden
+                    | ErrorCode::OutOfScope
+                    | ErrorCode::BadRequest
+                    | ErrorCode::Conflict
+            ) =>
+        {
+            Some(body)
+        }
+        _ => None,
+    }
+}
+
+fn lock(store: &Mutex<Store>) -> std::result::Result<MutexGuard<'_, Store>, SyncError> {
+    store
+        .lock()
+        .map_err(|_| SyncError::BadResponse("the store lock was poisoned by a crash".into()))
+}
+
+fn synced<T>(r: Result<T>) -> std::result::Result<T, SyncError> {
+    r.map_err(|e| match e {
+        StationError::Store(s) => SyncError::Store(s),
+        other => SyncError::BadResponse(other.message(Lang::En)),
+    })
+}
+
+/// Sends the queued rule changes and takes the server's rules (the store is locked only
+/// between round trips). A change the server refuses for good is set aside and the rest go
+/// through: a refused batch is resent one change at a time to find it. When the server cannot
+/// be reached, or refuses the device itself, the queue stays for the next exchange.
+pub async fn exchange(
+    store: &Mutex<Store>,
+    transport: &HttpTransport,
+) -> std::result::Result<Exchanged, SyncError> {
+    let mut report = Exchanged::default();
+    loop {
+        let req = synced(RuleBook::load(&*lock(store)?))?.request();
+        match transport.duty_rules(&req).await {
+            Ok(answer) => {
+                report.sent += req.ops.len();
+                let book = synced(RuleBook::accept(&mut *lock(store)?, &req.ops, answer))?;
+                report.rules = book.rules.len();
+                return Ok(report);
+            }
+            Err(e) if op_fault(&e).is_some() && !req.ops.is_empty() => {
+                for op in req.ops {
+                    let single = DutyRulesRequest {
+                        protocol: PROTOCOL_VERSION,
+                        ops: vec![op.clone()],
+                    };
+                    let outcome = match transport.duty_rules(&single).await {
+                        Ok(_) => None,
+                        Err(e) => match op_fault(&e) {
+                            Some(body) => Some(RefusedOp {
+                                op: op.clone(),
+                                code: body.code.as_str().to_owned(),
+                                message: body.message.clone(),
+                            }),
+                            None => return Err(e),
+                        },
+                    };
+                    let mut guard = lock(store)?;
+                    let mut book = synced(RuleBook::load(&guard))?;
+                    book.acknowledge(&op);
+                    match outcome {
+                        None => report.sent += 1,
+                        Some(refused) => {
+                            report.refused.push(refused.clone());
+                            book.refused.push(refused);
+                        }
+                    }
+                    synced(book.save(&mut guard))?;
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// How the duty rules fared in a sync: what [`exchange`] did, or why it could not run. A
+/// failed exchange never fails the records sync; its queue waits for the next one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RulesSync {
+    /// What the exchange did (nothing when it failed).
+    pub exchanged: Exchanged,
+    /// Changes made here still waiting for the server.
+    pub waiting: usize,
+    /// Why the exchange failed: the code and the message (Chinese / English).
+    pub error: Option<(String, String)>,
+}
+
+impl RulesSync {
+    /// One line for people, in `lang`.
+    pub fn line(&self, lang: Lang) -> String {
+        let (sent, rules, waiting) = (self.exchanged.sent, self.exchanged.rules, self.waiting);
+        let refused = self.exchanged.refused.len();
+        let mut out = match (&self.error, lang) {
+            (None, Lang::Zh) => format!("值勤规则：发送 {sent} 项更改，本机现有 {rules} 条规则\n"),
+            (None, Lang::En) => format!("duty rules: sent {sent} changes; {rules} rules on this device\n"),
+            (Some((_, why)), Lang::Zh) => {
+                format!("⚠ 值勤规则未能同步（{why}）；{waiting} 项更改仍在本机等待，下次同步再发\n")
+            }
+            (Some((_, why)), Lang::En) => format!(
+                "⚠ duty rules did not sync ({why}); {waiting} changes wait on this device for the next sync\n"
+            ),
+        };
+        for r in &self.exchanged.refused {
+            out += &match lang {
+                Lang::Zh => format!(
+                    "⚠ 值勤规则 {} 的更改被服务器拒收：{}\n",
+                    r.op.id(),
+                    r.message
+                ),
+                Lang::En => format!(
+                    "⚠ the server refused the change to duty rule {}: {}\n",
+                    r.op.id(),
+                    r.message
+                ),
+            };
+        }
+        if refused > 0 && lang == Lang::Zh {
+            out += "  （被拒收的更改已从待发送中移出，规则以服务器为准）\n";
+        } else if refused > 0 {
+            out += "  (refused changes no longer wait; the server's rules stand)\n";
+        }
+        out
+    }
+}
+
+/// Runs [`exchange`] after a records sync and reports how it went; never fails.
+pub async fn sync_rules(store: &Mutex<Store>, transport: &HttpTransport) -> RulesSync {
+    let outcome = exchange(store, transport).await;
+    let waiting = lock(store)
+        .ok()
+        .and_then(|s| RuleBook::load(&s).ok())
+        .map_or(0, |b| b.pending.len());
+    match outcome {
+        Ok(exchanged) => RulesSync {
+            exchanged,
+            waiting,
+            error: None,
+        },
+        Err(e) => RulesSync {
+            exchanged: Exchanged::default(),
+            waiting,
+            error: Some((e.code().to_owned(), e.to_string())),
+        },
     }
 }
 
@@ -210,11 +409,11 @@ fn run_rule(
     now: DateTime<Utc>,
     report: &mut RunReport,
 ) -> Result<()> {
-    let Some(period) = rule.period_at(now) else {
+    let Some(period) = period_at(rule, now) else {
         return Ok(());
     };
     let tag = rule.tag();
-    let targets = dispatch::select(store, rule.action, &rule.selector())?;
+    let targets = dispatch::select(store, rule.action, &selector(rule))?;
     for target in targets.iter().filter(|t| t.scope.station == rule.station) {
         let existing = tasks_for(store, target.id, rule.action, |t| {
             t.status != TaskStatus::Cancelled && period.contains(t.due_at)
@@ -297,30 +496,18 @@ fn dedupe(store: &mut Store, tasks: Vec<Record>, report: &mut RunReport) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use beatbook_model::TaskAction;
     use chrono::TimeZone;
 
     #[test]
     fn periods_count_whole_local_days_from_the_start() {
-        let rule = DutyRule {
-            id: RecordId::new(),
-            name: "每周核查".into(),
-            station: "gucheng".into(),
-            villages: vec![],
-            action: TaskAction::CheckKeyPerson,
-            every_days: 7,
-            categories: vec![],
-            min_risk: None,
-            assignee: None,
-            starts_on: NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
-            created_by: "chief".into(),
-            created_at: Utc::now(),
-        };
+        let rule = rule("每周核查");
         // 2026-11-01 23:59 local is before the start.
         let before = Utc.with_ymd_and_hms(2026, 11, 1, 15, 59, 0).unwrap();
-        assert_eq!(rule.period_at(before), None);
+        assert_eq!(period_at(&rule, before), None);
         // 2026-11-09 00:00 local opens the second period.
         let second = Utc.with_ymd_and_hms(2026, 11, 8, 16, 0, 0).unwrap();
-        let p = rule.period_at(second).unwrap();
+        let p = period_at(&rule, second).unwrap();
         assert_eq!(p.start, second);
         assert_eq!(local_day(p.last_second()).to_string(), "2026-11-15");
         assert!(rule.check().is_ok());
@@ -328,6 +515,57 @@ mod tests {
             action: TaskAction::VisitHousehold,
             ..rule
         };
-        assert_eq!(household.check().unwrap_err().code(), "bad_rule");
+        let err = StationError::from(household.check().unwrap_err());
+        assert_eq!(err.code(), "bad_rule");
+        assert!(err.message(Lang::En).contains("--assignee"));
+    }
+
+    fn rule(name: &str) -> DutyRule {
+        DutyRule::sample(name, "gucheng")
+    }
+
+    fn store() -> Store {
+        Store::open_in_memory(std::sync::Arc::new(beatbook_model::SystemClock)).unwrap()
+    }
+
+    #[test]
+    fn a_book_kept_before_rules_synced_queues_its_rules() {
+        let mut store = store();
+        let old = rule("每周核查");
+        let json = serde_json::json!({ "rules": [old.clone()] }).to_string();
+        store.set_meta(RULES_META_KEY, &json).unwrap();
+        let book = RuleBook::load(&store).unwrap();
+        assert_eq!(book.rules, vec![old.clone()]);
+        assert_eq!(book.pending, vec![DutyRuleOp::Put(old)]);
+    }
+
+    #[test]
+    fn an_answer_replaces_the_rules_and_keeps_what_was_queued_since() {
+        let mut store = store();
+        let (a, b, c) = (rule("甲"), rule("乙"), rule("丙"));
+        RuleBook::add(&mut store, a.clone()).unwrap();
+        let sent = RuleBook::load(&store).unwrap().request().ops;
+        // While the request travels: b is added and a removed here.
+        RuleBook::add(&mut store, b.clone()).unwrap();
+        RuleBook::remove(&mut store, &a.id.to_string()).unwrap();
+        // The server knows a (just sent) and c (from another device).
+        let answer = DutyRulesResponse {
+            rules: vec![a.clone(), c.clone()],
+            applied: 1,
+        };
+        let book = RuleBook::accept(&mut store, &sent, answer).unwrap();
+        assert_eq!(book.rules, vec![c, b.clone()]);
+        assert_eq!(
+            book.pending,
+            vec![
+                DutyRuleOp::Put(b),
+                DutyRuleOp::Remove {
+                    id: a.id,
+                    station: a.station.clone(),
+                }
+            ]
+        );
+        assert!(book.waiting(a.id) && !book.waiting(RecordId::new()));
+        assert_eq!(RuleBook::load(&store).unwrap(), book);
     }
 }

@@ -1,7 +1,9 @@
 //! What station work can fail with: a stable code and a message in Chinese and English that
 //! says what to do.
 
-use beatbook_model::{Kind, Lang, RecordId, Role, TaskAction, UserId, VillageId};
+use beatbook_model::{
+    Kind, Lang, ModelError, RecordId, Role, RuleProblem, TaskAction, UserId, VillageId,
+};
 use beatbook_store::StoreError;
 
 /// Everything station work can fail with. Bad input is refused before anything is written.
@@ -35,9 +37,12 @@ pub enum StationError {
     /// The action cannot be dispatched in bulk or by rule.
     #[error("{}", self.message(Lang::Zh))]
     NotSelectable(TaskAction),
-    /// A duty rule is not usable as given.
+    /// A rule or order is not usable as given.
     #[error("{}", self.message(Lang::Zh))]
     BadRule { zh: String, en: String },
+    /// A duty rule the model's check refuses.
+    #[error("{}", self.message(Lang::Zh))]
+    InvalidRule(RuleProblem),
     /// No duty rule with this id.
     #[error("{}", self.message(Lang::Zh))]
     UnknownRule(String),
@@ -53,6 +58,20 @@ pub enum StationError {
     /// A target record is missing from this device.
     #[error("{}", self.message(Lang::Zh))]
     NoTarget(RecordId),
+}
+
+impl From<ModelError> for StationError {
+    /// A rule's problem stays a station error (an action rules cannot generate is the same
+    /// refusal as for bulk dispatch); anything else the model says goes through the store's.
+    fn from(e: ModelError) -> Self {
+        match e {
+            ModelError::BadRule(RuleProblem::Action { action }) => {
+                StationError::NotSelectable(action)
+            }
+            ModelError::BadRule(problem) => StationError::InvalidRule(problem),
+            other => StationError::Store(StoreError::Model(other)),
+        }
+    }
 }
 
 /// The crate's result type.
@@ -74,7 +93,7 @@ impl StationError {
             StationError::NoScope => "no_scope",
             StationError::NothingSelected => "nothing_selected",
             StationError::NotSelectable(_) => "not_selectable",
-            StationError::BadRule { .. } => "bad_rule",
+            StationError::BadRule { .. } | StationError::InvalidRule(_) => "bad_rule",
             StationError::UnknownRule(_) => "unknown_rule",
             StationError::BadPeriod => "bad_period",
             StationError::Xlsx(_) => "xlsx",
@@ -152,6 +171,7 @@ impl StationError {
             ),
             StationError::BadRule { zh: z, .. } if zh => z.clone(),
             StationError::BadRule { en, .. } => en.clone(),
+            StationError::InvalidRule(problem) => problem.message(lang),
             StationError::UnknownRule(id) if zh => format!("没有编号为“{id}”的值勤规则；用 beatbook duty list 查看"),
             StationError::UnknownRule(id) => format!("no duty rule \"{id}\"; see beatbook duty list"),
             StationError::BadPeriod if zh => "时间段的结束日期早于开始日期".into(),

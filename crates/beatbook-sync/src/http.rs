@@ -5,14 +5,13 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use beatbook_protocol::{
-    request_payload, ApiErrorBody, DeviceKey, EnrolRequest, EnrolResponse, ErrorCode,
-    BINARY_CONTENT_TYPE, PROTOCOL_HEADER, PROTOCOL_VERSION, SIGNATURE_HEADER, TIME_HEADER,
+    decode, encode, request_payload, ApiErrorBody, DeviceKey, DutyRulesRequest, DutyRulesResponse,
+    EnrolRequest, EnrolResponse, ErrorCode, BINARY_CONTENT_TYPE, DUTY_RULES_PATH, PROTOCOL_HEADER,
+    PROTOCOL_VERSION, SIGNATURE_HEADER, SYNC_PATH, TIME_HEADER,
 };
 use beatbook_store::Store;
 
 use crate::{Device, SyncError, Transport, CURSOR_META_KEY};
-
-const SYNC_PATH: &str = "/v1/sync";
 
 fn client() -> Result<reqwest::Client, SyncError> {
     reqwest::Client::builder()
@@ -49,7 +48,7 @@ fn offline(e: reqwest::Error) -> SyncError {
 #[derive(Debug)]
 pub struct HttpTransport {
     client: reqwest::Client,
-    url: String,
+    server: String,
     token: String,
     key: DeviceKey,
 }
@@ -59,26 +58,28 @@ impl HttpTransport {
     pub fn new(device: &Device) -> Result<Self, SyncError> {
         Ok(HttpTransport {
             client: client()?,
-            url: format!("{}{SYNC_PATH}", base(&device.server)),
+            server: base(&device.server),
             token: device.token.clone(),
             key: device.key()?,
         })
     }
-}
 
-impl Transport for HttpTransport {
-    async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
+    /// Sends the station's duty-rule changes (`POST /v1/duty-rules`) and returns its rules.
+    pub async fn duty_rules(&self, req: &DutyRulesRequest) -> Result<DutyRulesResponse, SyncError> {
+        let body = encode(req).map_err(|e| SyncError::BadResponse(e.to_string()))?;
+        let answer = self.post(DUTY_RULES_PATH, body).await?;
+        decode(&answer).map_err(|e| SyncError::BadResponse(e.to_string()))
+    }
+
+    /// A signed binary `POST` to `path`, as every endpoint after enrolment takes it.
+    async fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
         let time = chrono::Utc::now().timestamp_millis();
-        let signature = self.key.sign(&request_payload(
-            "POST",
-            SYNC_PATH,
-            time,
-            &self.token,
-            &body,
-        ));
+        let signature = self
+            .key
+            .sign(&request_payload("POST", path, time, &self.token, &body));
         let resp = self
             .client
-            .post(&self.url)
+            .post(format!("{}{path}", self.server))
             .bearer_auth(&self.token)
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
             .header(TIME_HEADER, time.to_string())
@@ -92,6 +93,12 @@ impl Transport for HttpTransport {
             return Err(refusal(resp).await);
         }
         Ok(resp.bytes().await.map_err(offline)?.to_vec())
+    }
+}
+
+impl Transport for HttpTransport {
+    async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
+        self.post(SYNC_PATH, body).await
     }
 }
 

@@ -31,7 +31,8 @@ pub(crate) fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::AccountDisabled
         | ErrorCode::DeviceRevoked
         | ErrorCode::UnknownActor
-        | ErrorCode::OutOfScope => StatusCode::FORBIDDEN,
+        | ErrorCode::OutOfScope
+        | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::Conflict => StatusCode::CONFLICT,
         ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -1,6 +1,8 @@
 //! The HTTP face of the server: routes, middleware (timeouts, request metrics, JSON errors
 //! for whatever the framework answers itself), and [`serve`] with graceful shutdown.
 
+mod auth;
+mod duty;
 mod enrol;
 mod error;
 mod guard;
@@ -46,6 +48,7 @@ pub fn router_with(state: AppState, limits: HttpLimits) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .route("/v1/enrol", post(enrol::enrol))
+        .route(beatbook_protocol::DUTY_RULES_PATH, post(duty::duty_rules))
         .route(
             "/v1/sync",
             post(sync::sync).layer(middleware::from_fn(move |req, next| {

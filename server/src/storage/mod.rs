@@ -8,7 +8,9 @@
 
 pub mod sqlite;
 
-use beatbook_model::{Assignment, County, Kind, RecordId, Role, Scope, StationId, VillageId};
+use beatbook_model::{
+    Assignment, County, DutyRule, Kind, RecordId, Role, Scope, StationId, VillageId,
+};
 use chrono::{DateTime, Utc};
 
 /// A storage operation that failed. Callers log it and answer with a generic message.
@@ -118,6 +120,26 @@ pub struct LoggedChange {
     pub scope: Scope,
     /// The encoded change.
     pub data: Vec<u8>,
+}
+
+/// A station's duty rule as stored, with who last changed it. Rules are immutable; the only
+/// change after creation is the removal, which is final.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DutyRuleRow {
+    /// The rule's id.
+    pub id: RecordId,
+    /// Its station.
+    pub station: StationId,
+    /// The rule; `None` for a removal that arrived before the rule itself.
+    pub rule: Option<DutyRule>,
+    /// Whether it was removed.
+    pub removed: bool,
+    /// The user who made the last change.
+    pub updated_by: String,
+    /// The device that sent it.
+    pub device: String,
+    /// When the server received it.
+    pub updated_at: DateTime<Utc>,
 }
 
 /// One page of a feed: the items, and whether the query ran out (nothing further matched).
@@ -271,6 +293,10 @@ pub trait Storage: Send + Sync + 'static {
     ) -> StorageResult<Page<LoggedChange>>;
     /// How many logged changes pass `filter` with `after < seq <= upto`.
     fn count_changes(&self, filter: &ReadFilter, after: u64, upto: u64) -> StorageResult<u64>;
+
+    /// The live (not removed) duty rules of `station`, or of every station when `None`,
+    /// oldest first.
+    fn duty_rules(&self, station: Option<&StationId>) -> StorageResult<Vec<DutyRule>>;
 }
 
 /// The write transaction: everything a push or an enrolment changes, committed together.
@@ -291,6 +317,10 @@ pub trait WriteTx {
     fn append_change(&mut self, change: &NewChange) -> StorageResult<u64>;
     /// Inserts or replaces a record's document.
     fn put_document(&mut self, doc: &StoredDocument) -> StorageResult<()>;
+    /// A duty rule as stored (live or removed).
+    fn duty_rule(&mut self, id: RecordId) -> StorageResult<Option<DutyRuleRow>>;
+    /// Inserts or replaces a duty rule's row.
+    fn put_duty_rule(&mut self, row: &DutyRuleRow) -> StorageResult<()>;
     /// Makes everything durable, or nothing.
     fn commit(self: Box<Self>) -> StorageResult<()>;
 }

@@ -13,7 +13,7 @@ use beatbook_model::{
 use beatbook_protocol::{
     change_payload, decode, encode, hex, request_payload, ApiErrorBody, Cursor, DeviceKey,
     EnrolRequest, EnrolResponse, PushedChange, SyncRequest, SyncResponse, BINARY_CONTENT_TYPE,
-    PROTOCOL_HEADER, PROTOCOL_VERSION, SIGNATURE_HEADER, TIME_HEADER,
+    PROTOCOL_HEADER, PROTOCOL_VERSION, SIGNATURE_HEADER, SYNC_PATH, TIME_HEADER,
 };
 use beatbook_server::{router, AppState, NewUser, ServerConfig};
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -345,14 +345,15 @@ pub struct Device {
 impl Device {
     /// A signed sync request carrying `body`.
     pub fn signed(&self, time: i64, body: Vec<u8>, protocol: u32) -> Request<Body> {
-        let sig = self.key.sign(&request_payload(
-            "POST",
-            "/v1/sync",
-            time,
-            &self.token,
-            &body,
-        ));
-        Request::post("/v1/sync")
+        self.signed_to(SYNC_PATH, time, body, protocol)
+    }
+
+    /// A signed request to `path` carrying `body`.
+    pub fn signed_to(&self, path: &str, time: i64, body: Vec<u8>, protocol: u32) -> Request<Body> {
+        let sig = self
+            .key
+            .sign(&request_payload("POST", path, time, &self.token, &body));
+        Request::post(path)
             .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
             .header(header::CONTENT_TYPE, BINARY_CONTENT_TYPE)
             .header(TIME_HEADER, time.to_string())

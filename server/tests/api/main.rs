@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod duty;
 mod enrol;
 mod harness;
 mod pull;

@@ -166,7 +166,8 @@ pub fn sync(home: &Home, as_json: bool) -> Result<String> {
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar
     });
-    let result = runtime()?.block_on(beatbook_sync::run(&store, &device, &transport, |p| {
+    let rt = runtime()?;
+    let result = rt.block_on(beatbook_sync::run(&store, &device, &transport, |p| {
         if let Some(bar) = &bar {
             bar.set_length(p.total);
             bar.set_position(p.done);
@@ -175,6 +176,11 @@ pub fn sync(home: &Home, as_json: bool) -> Result<String> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    // The station's duty rules follow the records; their failure is reported, not fatal.
+    let rules = match &result {
+        Ok(_) => Some(rt.block_on(beatbook_station::duty::sync_rules(&store, &transport))),
+        Err(_) => None,
+    };
     let store = store
         .into_inner()
         .map_err(|_| Failure::other("lock", "本机数据被锁定", "the store lock was poisoned"))?;
@@ -200,6 +206,7 @@ pub fn sync(home: &Home, as_json: bool) -> Result<String> {
             .map_err(|e| Failure::other("json", e.to_string(), e.to_string()))?;
         v["pending"] = json!(pending);
         v["conflicted_records"] = json!(conflicts.iter().map(|c| c.id).collect::<Vec<_>>());
+        v["duty_rules"] = json!(rules);
         return json_text(&v);
     }
     let lang = home.lang;
@@ -225,6 +232,9 @@ pub fn sync(home: &Home, as_json: bool) -> Result<String> {
                 summary.set_aside
             ),
         });
+    }
+    if let Some(rules) = &rules {
+        out.push_str(&rules.line(lang));
     }
     if !conflicts.is_empty() {
         out.push_str(match lang {

@@ -404,11 +404,29 @@ pub fn duty(home: &Home, cmd: DutyCommand) -> Result<String> {
         DutyCommand::List { json } => {
             let book = RuleBook::load(&s.store)?;
             if json {
-                return Ok(serde_json::to_string_pretty(&book.rules).unwrap_or_default() + "\n");
+                let rules: Vec<serde_json::Value> = book
+                    .rules
+                    .iter()
+                    .map(|r| {
+                        let mut v = serde_json::to_value(r).unwrap_or_default();
+                        v["waiting"] = book.waiting(r.id).into();
+                        v
+                    })
+                    .collect();
+                return Ok(serde_json::to_string_pretty(&rules).unwrap_or_default() + "\n");
             }
             let zh = lang == Lang::Zh;
             let mut t = Table::new(if zh {
-                ["编号", "名称", "任务", "周期(天)", "村", "承办人", "起始"]
+                [
+                    "编号",
+                    "名称",
+                    "任务",
+                    "周期(天)",
+                    "村",
+                    "承办人",
+                    "起始",
+                    "同步",
+                ]
             } else {
                 [
                     "id",
@@ -418,6 +436,7 @@ pub fn duty(home: &Home, cmd: DutyCommand) -> Result<String> {
                     "villages",
                     "assignee",
                     "starts",
+                    "sync",
                 ]
             });
             for r in &book.rules {
@@ -449,9 +468,35 @@ pub fn duty(home: &Home, cmd: DutyCommand) -> Result<String> {
                     villages,
                     who,
                     r.starts_on.to_string(),
+                    match (book.waiting(r.id), zh) {
+                        (true, true) => "待同步",
+                        (true, false) => "waiting",
+                        (false, true) => "已同步",
+                        (false, false) => "synced",
+                    }
+                    .to_owned(),
                 ]);
             }
-            Ok(t.render())
+            let mut out = t.render();
+            for op in &book.pending {
+                if let duty::DutyRuleOp::Remove { id, .. } = op {
+                    out += &match lang {
+                        Lang::Zh => format!("待同步：删除规则 {id}\n"),
+                        Lang::En => format!("waiting to sync: removal of rule {id}\n"),
+                    };
+                }
+            }
+            for r in &book.refused {
+                out += &match lang {
+                    Lang::Zh => format!("⚠ 服务器拒收了规则 {} 的更改：{}\n", r.op.id(), r.message),
+                    Lang::En => format!(
+                        "⚠ the server refused the change to rule {}: {}\n",
+                        r.op.id(),
+                        r.message
+                    ),
+                };
+            }
+            Ok(out)
         }
         DutyCommand::Remove { id } => {
             chief_station(&s)?;

@@ -5,10 +5,12 @@
 mod schema;
 
 use super::{
-    DeviceRow, LoggedChange, NewChange, Page, ReadFilter, Storage, StorageError, StorageResult,
-    StoredDocument, UserRow, WriteTx,
+    DeviceRow, DutyRuleRow, LoggedChange, NewChange, Page, ReadFilter, Storage, StorageError,
+    StorageResult, StoredDocument, UserRow, WriteTx,
 };
-use beatbook_model::{Assignment, County, Kind, RecordId, Role, Scope, VillageId};
+use beatbook_model::{
+    Assignment, County, DutyRule, Kind, RecordId, Role, Scope, StationId, VillageId,
+};
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
@@ -554,6 +556,23 @@ impl Storage for SqliteStorage {
             Ok(n as u64)
         })
     }
+
+    fn duty_rules(&self, station: Option<&StationId>) -> StorageResult<Vec<DutyRule>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT json FROM duty_rules
+                 WHERE removed = 0 AND json IS NOT NULL AND (?1 IS NULL OR station = ?1)
+                 ORDER BY id",
+            )?;
+            let rows =
+                stmt.query_map([station.map(StationId::as_str)], |r| r.get::<_, String>(0))?;
+            rows.map(|json| parse_rule(&json?)).collect()
+        })
+    }
+}
+
+fn parse_rule(json: &str) -> StorageResult<DutyRule> {
+    serde_json::from_str(json).map_err(|e| corrupt(format!("duty rule: {e}")))
 }
 
 /// The write transaction: holds the writer for its whole life; rolls back on drop unless
@@ -698,6 +717,66 @@ impl WriteTx for SqliteTx<'_> {
                 d.scope.village.as_str(),
                 pack(&d.data)?,
                 d.last_seq as i64,
+            ])?;
+        Ok(())
+    }
+
+    fn duty_rule(&mut self, id: RecordId) -> StorageResult<Option<DutyRuleRow>> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT station, json, removed, updated_by, device, updated_at
+                 FROM duty_rules WHERE id = ?1",
+            )?
+            .query_row([id.to_string()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, bool>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            })
+            .optional()?;
+        row.map(|(station, json, removed, updated_by, device, at)| {
+            Ok(DutyRuleRow {
+                id,
+                station: station.as_str().into(),
+                rule: json.as_deref().map(parse_rule).transpose()?,
+                removed,
+                updated_by,
+                device,
+                updated_at: from_ms(at)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn put_duty_rule(&mut self, row: &DutyRuleRow) -> StorageResult<()> {
+        let json = row
+            .rule
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StorageError::Backend(e.to_string()))?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO duty_rules (id, station, json, removed, updated_by, device, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (id) DO UPDATE SET station = excluded.station,
+                     json = excluded.json, removed = excluded.removed,
+                     updated_by = excluded.updated_by, device = excluded.device,
+                     updated_at = excluded.updated_at",
+            )?
+            .execute(params![
+                row.id.to_string(),
+                row.station.as_str(),
+                json,
+                row.removed,
+                row.updated_by,
+                row.device,
+                ms(row.updated_at),
             ])?;
         Ok(())
     }

@@ -75,6 +75,22 @@ const MIGRATIONS: &[&str] = &[
         json TEXT NOT NULL
     );
     "#,
+    // 2: the stations' duty rules.
+    r#"
+    -- Station duty rules (JSON of beatbook_model::DutyRule). Immutable once made; `removed`
+    -- is final. `json` is NULL for a removal that arrived before its rule. Who made the last
+    -- change (user and device) and when (Unix ms).
+    CREATE TABLE duty_rules (
+        id         TEXT PRIMARY KEY,
+        station    TEXT NOT NULL,
+        json       TEXT,
+        removed    INTEGER NOT NULL DEFAULT 0,
+        updated_by TEXT NOT NULL,
+        device     TEXT NOT NULL REFERENCES devices (id),
+        updated_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX duty_rules_by_station ON duty_rules (station, removed, id);
+    "#,
 ];
 
 /// Runs the migrations this database has not had yet.
