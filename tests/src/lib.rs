@@ -13,6 +13,7 @@ use beatbook_server::{AppState, NewUser, ServerConfig};
 use beatbook_store::{ListQuery, Store};
 use beatbook_sync::{http::HttpTransport, Device, SyncError, SyncSummary};
 
+pub mod faultvfs;
 pub mod fuzz;
 
 /// A small county: station 固城 (gucheng) with 南街 and 北街, station 六塔 (liuta) with 东关.
