@@ -68,6 +68,9 @@ describe("dispute flow", () => {
   });
   it("a referral says where", () => {
     expect(moveDispute({ status: "mediating" }, "referred", { referral: "court" })).toEqual({ status: "referred", referral: "court" });
+    expect(moveDispute({ status: "mediating" }, "resolved", { outcome: "和解" }, "t")).toEqual({ status: "resolved", outcome: "和解", resolved_at: "t" });
+    // A case already resolved keeps the time it was resolved.
+    expect(moveDispute({ status: "resolved", resolved_at: "t0" }, "closed", {}, "t")).toEqual({ status: "closed", resolved_at: "t0" });
   });
   it("splits participant names written with Chinese or Latin commas", () => {
     expect(splitNames("赵六，钱七、 村主任, ")).toEqual(["赵六", "钱七", "村主任"]);
@@ -78,7 +81,7 @@ describe("hazards, patrols and tasks", () => {
   it("rectifying appends a note and clearing needs one", () => {
     const h = rectifyHazard({ status: "open", rectification: "已通知" }, "更换电线");
     expect(h).toMatchObject({ status: "rectifying", rectification: "已通知\n更换电线" });
-    expect(clearHazard(h, "已整改", "t")).toMatchObject({ status: "cleared", clearance_note: "已整改", cleared_at: "t" });
+    expect(clearHazard(h, "已整改", "t", "wang.aux")).toMatchObject({ status: "cleared", clearance_note: "已整改", cleared_at: "t", cleared_by: "wang.aux" });
   });
   it("a patrol logs observations with time and place, then ends", () => {
     const p = addObservation({ observations: [] }, { at: "t1", place: "村东", text: "路灯不亮", incident: false });

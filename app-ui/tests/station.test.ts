@@ -6,7 +6,7 @@ import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { BoardView } from "../src/lib/bindings";
 import { setLang } from "../src/lib/i18n.svelte";
 import {
-  STATION_STRINGS, addDays, assignees, bars, bulkOrder, boardTotals, exportPath, linePoints, mondayOf, niceMax, periodRange,
+  STATION_STRINGS, addDays, assignees, bars, boardMove, boardStep, bulkOrder, boardTotals, exportPath, linePoints, mondayOf, niceMax, periodRange,
   shanghaiDay, st, stationApi, urgency, weeksEnding,
 } from "../src/lib/station";
 
@@ -146,5 +146,35 @@ describe("strings", () => {
     expect(st("overdueDays", 3)).toBe("3 d overdue");
     expect(exportPath("C:\\Users\\li", r, "station")).toBe("C:\\Users\\li\\assessment-station-2026-11-01-2026-11-30.xlsx");
     setLang("zh");
+  });
+});
+
+describe("the board's quick step", () => {
+  const open = { status: "open", description: "电线裸露", rectification: "" };
+  const rectifying = { status: "rectifying", description: "电线裸露", rectification: "已断电" };
+
+  it("offers rectifying for an open hazard and clearing for a rectifying one", () => {
+    expect(boardStep("open")).toBe("rectify");
+    expect(boardStep("rectifying")).toBe("clear");
+    expect(boardStep("cleared")).toBeNull();
+  });
+
+  it("moves the hazard one step, saying who cleared it and when", () => {
+    expect(boardMove(open, "rectify", " 已联系电工 ", "t", "zhou.chief")).toMatchObject({
+      status: "rectifying",
+      rectification: "已联系电工",
+    });
+    expect(boardMove(rectifying, "clear", "线路已更换", "t", "zhou.chief")).toMatchObject({
+      status: "cleared",
+      clearance_note: "线路已更换",
+      cleared_at: "t",
+      cleared_by: "zhou.chief",
+    });
+  });
+
+  it("refuses a clearing without a note, and a step the hazard has moved past", () => {
+    expect(boardMove(rectifying, "clear", "  ", "t", "zhou.chief")).toBeNull();
+    expect(boardMove(open, "clear", "线路已更换", "t", "zhou.chief")).toBeNull();
+    expect(boardMove(rectifying, "rectify", "", "t", "zhou.chief")).toBeNull();
   });
 });

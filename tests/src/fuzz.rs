@@ -506,6 +506,7 @@ pub fn new_body(
             sessions: vec![],
             outcome: String::new(),
             agreement: String::new(),
+            resolved_at: None,
             return_visit: None,
             household,
             source: None,
@@ -537,6 +538,7 @@ pub fn new_body(
             rectification: String::new(),
             cleared_at: None,
             clearance_note: String::new(),
+            cleared_by: None,
         }),
         Kind::Task => Body::Task(Task {
             assignee: who.into(),

@@ -262,6 +262,7 @@ pub fn dispute(description: &str) -> beatbook_model::Dispute {
         sessions: vec![],
         outcome: String::new(),
         agreement: String::new(),
+        resolved_at: None,
         return_visit: None,
         household: None,
         source: None,

@@ -133,13 +133,15 @@ export function disputeMoves(status: string): string[] {
   }
 }
 
-/** Moves a dispute, with the referral or outcome the move needs. */
+/** Moves a dispute, with the referral or outcome the move needs; resolving records when. */
 export function moveDispute(
   dispute: Data,
   status: string,
   extra: { referral?: string; outcome?: string; agreement?: string } = {},
+  at?: string,
 ): Data {
   const next: Data = { ...dispute, status };
+  if (status === "resolved" && dispute.status !== "resolved" && at) next.resolved_at = at;
   if (extra.referral) next.referral = extra.referral;
   if (extra.outcome) next.outcome = extra.outcome;
   if (extra.agreement) next.agreement = extra.agreement;
@@ -163,9 +165,9 @@ export function rectifyHazard(h: Data, note: string): Data {
   return { ...h, status: "rectifying", rectification };
 }
 
-/** Hazard: rectifying → cleared, with the note clearing requires. */
-export function clearHazard(h: Data, note: string, at: string): Data {
-  return { ...h, status: "cleared", clearance_note: note, cleared_at: at };
+/** Hazard: rectifying → cleared, with the note clearing requires and who cleared it. */
+export function clearHazard(h: Data, note: string, at: string, by: string): Data {
+  return { ...h, status: "cleared", clearance_note: note, cleared_at: at, cleared_by: by };
 }
 
 /** Patrol: one more observation, with time and place. */
@@ -200,7 +202,9 @@ const FLOW_FIELDS = new Set([
   "agreement",
   "return_visit",
   "cleared_at",
+  "cleared_by",
   "clearance_note",
+  "resolved_at",
   "rectification",
   "completed_by",
   "cancel_reason",

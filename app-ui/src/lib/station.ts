@@ -4,6 +4,8 @@
 import { invoke } from "@tauri-apps/api/core";
 import type { ActionChoice, AssessView, BoardItem, BoardView, BulkInput, BulkResult, FiguresView, StaffView } from "./bindings";
 import { ui } from "./i18n.svelte";
+import type { Data } from "./api";
+import { clearHazard, rectifyHazard } from "./forms";
 
 export type By = "officer" | "village" | "station";
 
@@ -170,6 +172,27 @@ export function exportPath(dir: string, r: Range, by: By): string {
   return `${base}${sep}${ui.lang === "en" ? "assessment" : "考核"}-${by}-${r.from}-${r.to}.xlsx`;
 }
 
+// ---- the board's quick step --------------------------------------------------------------
+
+export type BoardStep = "rectify" | "clear";
+
+/** The one step the board offers for a hazard: start rectifying an open one (the note says
+ * what is being done), clear a rectifying one (the note is required). */
+export function boardStep(status: string): BoardStep | null {
+  if (status === "open") return "rectify";
+  if (status === "rectifying") return "clear";
+  return null;
+}
+
+/** The hazard after the board's step, or `null` when the step cannot be taken (not its
+ * status any more, or clearing without a note). */
+export function boardMove(h: Data, step: BoardStep, note: string, at: string, by: string): Data | null {
+  const text = note.trim();
+  if (boardStep(String(h.status)) !== step) return null;
+  if (step === "rectify") return rectifyHazard(h, text);
+  return text ? clearHazard(h, text, at, by) : null;
+}
+
 // ---- strings ----------------------------------------------------------------------------
 
 const zh = {
@@ -226,6 +249,14 @@ const zh = {
   send: "派发",
   dispatched: "已派发 {n} 条任务，下次同步送达承办人",
   alreadyOpen: "{n} 条已有未完成的同类任务，未重复派发",
+  rectify: "开始整改",
+  clear: "清零",
+  rectifyNote: "整改措施（可不填）",
+  clearNote: "清零说明（必填）",
+  confirm: "确定",
+  cancel: "取消",
+  moved: "已更新，下次同步上报",
+  statusChanged: "这条隐患的状态已变化，请刷新后再试",
 };
 
 const en: Record<keyof typeof zh, string> = {
@@ -282,6 +313,14 @@ const en: Record<keyof typeof zh, string> = {
   send: "Dispatch",
   dispatched: "{n} tasks dispatched; they reach the assignees at the next sync",
   alreadyOpen: "{n} already had an open task of this kind and were skipped",
+  rectify: "Start rectifying",
+  clear: "Clear",
+  rectifyNote: "What is being done (optional)",
+  clearNote: "How it was cleared (required)",
+  confirm: "OK",
+  cancel: "Cancel",
+  moved: "Updated; it goes to the station at the next sync",
+  statusChanged: "This hazard's status has changed; refresh and try again",
 };
 
 export type StationKey = keyof typeof zh;

@@ -37,7 +37,8 @@ fn sample(kind: Kind) -> Json {
             "reported_at": T, "parties": [{"name": "赵六"}], "dispute_type": "land",
             "description": "d", "status": "reported", "referral": "lawyer",
             "sessions": [{"held_at": T, "participants": ["a"], "notes": "n", "outcome": "o"}],
-            "outcome": "o", "agreement": "a", "return_visit": {"at": T, "notes": "n"},
+            "outcome": "o", "agreement": "a", "resolved_at": T,
+            "return_visit": {"at": T, "notes": "n"},
             "household": ID, "source": ID}),
         Kind::Patrol => json!({
             "started_at": T, "ended_at": T, "patrollers": ["li"], "area": "a",
@@ -48,7 +49,7 @@ fn sample(kind: Kind) -> Json {
         Kind::Hazard => json!({
             "description": "d", "place": "p", "location": point, "found_at": T, "found_by": "li",
             "source": ID, "status": "open", "deadline": T, "rectification": "r",
-            "cleared_at": T, "clearance_note": "c"}),
+            "cleared_at": T, "clearance_note": "c", "cleared_by": "li"}),
         Kind::Task => json!({
             "assignee": "li", "assigned_by": "chief", "action": "patrol", "target": ID,
             "instructions": "i", "due_at": T, "status": "open", "completed_by": ID,

@@ -57,6 +57,14 @@ async fn the_chief_sees_hazards_on_the_board_assesses_and_dispatches_checks() {
     data["status"] = json!("cleared");
     data["cleared_at"] = json!(t(now));
     data["clearance_note"] = json!("已更换线路");
+    // Clearing says who cleared it: refused without, and nothing changes.
+    let err = officer.update(&cleared, data.clone()).unwrap_err();
+    assert_eq!(err.code, "invalid");
+    assert_eq!(
+        officer.record(&cleared).unwrap().data["status"],
+        "rectifying"
+    );
+    data["cleared_by"] = json!("gucheng.officer1");
     officer.update(&cleared, data).unwrap();
 
     // The board is for chiefs.
@@ -133,6 +141,41 @@ async fn the_chief_sees_hazards_on_the_board_assesses_and_dispatches_checks() {
         .unwrap_err();
     assert_eq!(err.code, "bad_date");
     assert!(!bad.exists());
+
+    // The chief clears the overdue hazard from the board (the app's quick step: rectify, then
+    // clear with a note, as the chief): it leaves the board, and the clearing is the chief's.
+    let mut data = chief.record(&late).unwrap().data;
+    data["status"] = json!("rectifying");
+    chief.update(&late, data.clone()).unwrap();
+    data["status"] = json!("cleared");
+    data["cleared_at"] = json!(t(Utc::now()));
+    data["clearance_note"] = json!("已加装护栏");
+    data["cleared_by"] = json!("gucheng.chief");
+    chief.update(&late, data).unwrap();
+    let ids: Vec<String> = chief.board().unwrap().villages[0]
+        .rows
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    assert_eq!(ids, [soon.clone(), open.clone()]);
+    let by_officer = chief.assess(&from, &to, "officer").unwrap();
+    let cleared_by = |who: &str| {
+        by_officer
+            .rows
+            .iter()
+            .find(|r| r.key == who)
+            .map_or(0, |r| r.figures.hazards_cleared)
+    };
+    assert_eq!(
+        (cleared_by("gucheng.officer1"), cleared_by("gucheng.chief")),
+        (1, 1)
+    );
+    chief.sync(|_| {}).await.unwrap();
+    officer.sync(|_| {}).await.unwrap();
+    assert_eq!(
+        officer.record(&late).unwrap().data["cleared_by"],
+        "gucheng.chief"
+    );
     assert_eq!(
         chief.assess(&to, &from, "village").unwrap_err().code,
         "bad_period"

@@ -495,6 +495,10 @@ impl Ctx<'_> {
             let status = fields::status_label(r.kind(), code, lang);
             let who = match &r.body {
                 Body::Task(task) => self.name(task.assignee.as_str()),
+                Body::Hazard(h) if code == "cleared" => h
+                    .cleared_by
+                    .as_ref()
+                    .map_or_else(|| author.clone(), |u| self.name(u.as_str())),
                 _ => author.clone(),
             };
             let mut e = self.entry(

@@ -135,6 +135,7 @@ fn dispute(household: Option<RecordId>, when: DateTime<Utc>) -> Dispute {
         sessions: vec![],
         outcome: String::new(),
         agreement: String::new(),
+        resolved_at: None,
         return_visit: None,
         household,
         source: None,
@@ -211,6 +212,7 @@ fn household_world() -> Household1 {
             rectification: String::new(),
             cleared_at: None,
             clearance_note: String::new(),
+            cleared_by: None,
         }),
     );
     let kp = w.create(
@@ -386,6 +388,7 @@ fn a_dispute_dossier_shows_sessions_moves_and_the_return_visit() {
         outcome: "达成一致".into(),
     });
     d.status = DisputeStatus::Resolved;
+    d.resolved_at = Some(at(8, 16));
     d.outcome = "按丈量结果划界".into();
     w.update(at(8, 17), id, Body::Dispute(d.clone()));
     d.return_visit = Some(ReturnVisit {
@@ -468,6 +471,7 @@ fn a_unit_dossier_gathers_every_inspection_of_the_unit_and_the_hazards_they_rais
             rectification: String::new(),
             cleared_at: None,
             clearance_note: String::new(),
+            cleared_by: None,
         }),
     );
     let later = w.create(
@@ -497,6 +501,7 @@ fn a_unit_dossier_gathers_every_inspection_of_the_unit_and_the_hazards_they_rais
     w.update(at(10, 9), hazard, Body::Hazard(h.clone()));
     h.status = HazardStatus::Cleared;
     h.cleared_at = Some(at(12, 8));
+    h.cleared_by = Some("zhou.aux".into());
     h.clearance_note = "接地线已更换，复查合格".into();
     w.update(at(12, 9), hazard, Body::Hazard(h));
 
@@ -511,6 +516,9 @@ fn a_unit_dossier_gathers_every_inspection_of_the_unit_and_the_hazards_they_rais
     assert_eq!(d.entries[2].at_local, "2026-11-10 09:00");
     assert!(d.entries[2].details.iter().any(|p| p.value == "更换接地线"));
     assert_eq!(d.entries[3].what, "隐患 · 状态：已清零");
+    // The clearing is credited to whoever cleared it, not the finder who filed the hazard.
+    assert_eq!(d.entries[3].who, "zhou.aux");
+    assert_eq!(d.entries[2].who, "李强");
     assert!(d.entries[3]
         .details
         .iter()

@@ -290,6 +290,8 @@ pub fn field_label(name: &str, lang: Lang) -> Option<&'static str> {
         ("found_at", "发现时间", "time found"),
         ("clearance_note", "销号说明", "clearance note"),
         ("cleared_at", "清零时间", "time cleared"),
+        ("cleared_by", "清零人", "cleared by"),
+        ("resolved_at", "化解时间", "time resolved"),
         ("assignee", "执行人", "assignee"),
         ("assigned_by", "派单人", "assigned by"),
         ("instructions", "任务要求", "instructions"),

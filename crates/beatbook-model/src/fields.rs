@@ -381,6 +381,7 @@ const DISPUTE: &[Field] = &[
     ),
     f("outcome", T::LongText, "调解结果", "outcome"),
     f("agreement", T::LongText, "调解协议", "agreement"),
+    f("resolved_at", T::Time, "化解时间", "resolved at").opt(),
     f(
         "return_visit",
         T::Json("{at, notes?}"),
@@ -439,6 +440,7 @@ const HAZARD: &[Field] = &[
     f("rectification", T::LongText, "整改措施", "rectification"),
     f("cleared_at", T::Time, "清零时间", "cleared at").opt(),
     f("clearance_note", T::LongText, "清零说明", "clearance note"),
+    f("cleared_by", T::User, "清零人", "cleared by").opt(),
 ];
 
 const TASK: &[Field] = &[

@@ -463,6 +463,7 @@ mod tests {
             rectification: String::new(),
             cleared_at: None,
             clearance_note: String::new(),
+            cleared_by: None,
         });
         assert_eq!(
             other_kind.check_update(&old, now).unwrap_err(),

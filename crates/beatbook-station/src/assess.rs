@@ -8,9 +8,10 @@
 //!   overdue = done late, or still open after its due time. Key-person checks are the tasks
 //!   whose action is `check_key_person`. Credited to the assignee.
 //! - hazards: found in the period (credited to the finder); cleared in the period (credited to
-//!   the finder too: the record does not say who cleared it).
-//! - disputes: resolved (or closed without referral) with their last mediation session in the
-//!   period; time to resolution = report → last session; median in days. Credited to the author.
+//!   whoever cleared it; to the finder for hazards cleared before records said who).
+//! - disputes: resolved (or closed without referral) in the period; time to resolution =
+//!   report → resolution (→ last mediation session for cases resolved before records kept the
+//!   time); median in days. Credited to the author.
 //! - patrols: ended patrols started in the period; hours = end − start. Each patroller credited.
 
 use crate::error::Result;
@@ -205,19 +206,27 @@ pub fn assess(
                     });
                 }
                 Body::Hazard(h) => {
-                    let who = std::slice::from_ref(&h.found_by);
                     if period.contains(h.found_at) {
-                        t.add(&r, who, |f| f.hazards_found += 1);
+                        t.add(&r, std::slice::from_ref(&h.found_by), |f| {
+                            f.hazards_found += 1
+                        });
                     }
                     if h.cleared_at.is_some_and(|c| period.contains(c)) {
-                        t.add(&r, who, |f| f.hazards_cleared += 1);
+                        // Credited to whoever cleared it; hazards cleared before records
+                        // said who go to their finder.
+                        let who = h.cleared_by.as_ref().unwrap_or(&h.found_by);
+                        t.add(&r, std::slice::from_ref(who), |f| f.hazards_cleared += 1);
                     }
                 }
                 Body::Dispute(d) => {
                     let resolved = d.status == DisputeStatus::Resolved
                         || (d.status == DisputeStatus::Closed && d.referral.is_none());
-                    let last = d.sessions.iter().map(|s| s.held_at).max();
-                    if let (true, Some(at)) = (resolved, last) {
+                    // When it was resolved; cases resolved before records said when count
+                    // to their last mediation session.
+                    let at = d
+                        .resolved_at
+                        .or_else(|| d.sessions.iter().map(|s| s.held_at).max());
+                    if let (true, Some(at)) = (resolved, at) {
                         if period.contains(at) {
                             let days = hours(at - d.reported_at) / 24.0;
                             t.add(&r, author, |f| {

@@ -317,6 +317,10 @@ impl RulesSync {
     pub fn line(&self, lang: Lang) -> String {
         let (sent, rules, waiting) = (self.exchanged.sent, self.exchanged.rules, self.waiting);
         let refused = self.exchanged.refused.len();
+        // A station without rules, and nothing sent or refused: nothing worth a line.
+        if self.error.is_none() && sent == 0 && rules == 0 && refused == 0 {
+            return String::new();
+        }
         let mut out = match (&self.error, lang) {
             (None, Lang::Zh) => format!("值勤规则：发送 {sent} 项更改，本机现有 {rules} 条规则\n"),
             (None, Lang::En) => format!("duty rules: sent {sent} changes; {rules} rules on this device\n"),

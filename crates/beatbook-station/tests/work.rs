@@ -417,6 +417,7 @@ fn hazard(place: &str, found: &str, deadline: Option<&str>) -> Body {
         rectification: String::new(),
         cleared_at: None,
         clearance_note: String::new(),
+        cleared_by: None,
     })
 }
 
@@ -462,6 +463,7 @@ fn the_board_puts_overdue_first_then_deadlines_then_the_oldest() {
     store.update(cleared.id, Body::Hazard(h.clone())).unwrap();
     h.status = HazardStatus::Cleared;
     h.cleared_at = Some(clock.now());
+    h.cleared_by = Some("li".into());
     h.clearance_note = "已更换线路".into();
     store.update(cleared.id, Body::Hazard(h)).unwrap();
 
@@ -642,13 +644,13 @@ fn assessment_matches_the_hand_counted_fixture() {
         )
         .unwrap();
 
-    // Hazards (found by li in 南街村): H1 found 11-02, cleared 11-06 (found+cleared);
-    // H2 found 11-07, still open (found); H3 found 10-20, cleared 11-03 (cleared only).
-    let clear = |store: &mut Store, found: &str, cleared: Option<&str>| {
+    // Hazards (found by li in 南街村): H1 found 11-02, cleared by li 11-06 (found+cleared);
+    // H2 found 11-07, still open (found); H3 found 10-20, cleared 11-03 by aux (aux cleared).
+    let clear = |store: &mut Store, found: &str, cleared: Option<(&str, &str)>| {
         let h = store
             .create(&"li".into(), scope("nanjie"), hazard("村口", found, None))
             .unwrap();
-        if let Some(at) = cleared {
+        if let Some((at, by)) = cleared {
             let Body::Hazard(mut b) = h.body else {
                 unreachable!()
             };
@@ -656,18 +658,30 @@ fn assessment_matches_the_hand_counted_fixture() {
             store.update(h.id, Body::Hazard(b.clone())).unwrap();
             b.status = HazardStatus::Cleared;
             b.cleared_at = Some(local(at));
+            b.cleared_by = Some(by.into());
             b.clearance_note = "已整改".into();
             store.update(h.id, Body::Hazard(b)).unwrap();
         }
     };
-    clear(&mut store, "2026-11-02 09:00", Some("2026-11-06 09:00"));
+    clear(
+        &mut store,
+        "2026-11-02 09:00",
+        Some(("2026-11-06 09:00", "li")),
+    );
     clear(&mut store, "2026-11-07 09:00", None);
-    clear(&mut store, "2026-10-20 09:00", Some("2026-11-03 09:00"));
+    clear(
+        &mut store,
+        "2026-10-20 09:00",
+        Some(("2026-11-03 09:00", "aux")),
+    );
 
-    // Disputes by zhao in 北街村: D1 reported 11-01 09:00, resolved at its session 11-03 09:00
-    // (2.0 days); D2 reported 11-02 09:00, resolved 11-06 09:00 (4.0 days) → median 3.0 days.
+    // Disputes by zhao in 北街村: D1 reported 11-01 09:00, resolved before cases kept the time,
+    // so counted to its last session 11-03 09:00 (2.0 days); D2 reported 11-02 09:00, last
+    // session 11-05, resolved 11-06 09:00 (4.0 days) → median 3.0 days.
     // D3 reported 11-02, still mediating: not counted.
-    let dispute = |reported: &str, session: &str, resolved: bool| {
+    let dispute = |reported: &str, session: &str, resolved: Option<Option<&str>>| {
+        let resolved_at = resolved.flatten().map(local);
+        let resolved = resolved.is_some();
         Body::Dispute(Dispute {
             reported_at: local(reported),
             parties: vec![Party {
@@ -695,6 +709,7 @@ fn assessment_matches_the_hand_counted_fixture() {
                 String::new()
             },
             agreement: String::new(),
+            resolved_at,
             return_visit: None,
             household: None,
             source: None,
@@ -704,21 +719,25 @@ fn assessment_matches_the_hand_counted_fixture() {
         .create(
             &"zhao".into(),
             scope("beijie"),
-            dispute("2026-11-01 09:00", "2026-11-03 09:00", true),
+            dispute("2026-11-01 09:00", "2026-11-03 09:00", Some(None)),
         )
         .unwrap();
     store
         .create(
             &"zhao".into(),
             scope("beijie"),
-            dispute("2026-11-02 09:00", "2026-11-06 09:00", true),
+            dispute(
+                "2026-11-02 09:00",
+                "2026-11-05 09:00",
+                Some(Some("2026-11-06 09:00")),
+            ),
         )
         .unwrap();
     store
         .create(
             &"zhao".into(),
             scope("beijie"),
-            dispute("2026-11-02 09:00", "2026-11-04 09:00", false),
+            dispute("2026-11-02 09:00", "2026-11-04 09:00", None),
         )
         .unwrap();
 
@@ -753,13 +772,13 @@ fn assessment_matches_the_hand_counted_fixture() {
     let a = assess(&store, week, By::Officer, None, clock.as_ref()).unwrap();
     let row = |k: &str| a.rows.iter().find(|r| r.key == k).unwrap().figures.clone();
     let (li, zhao, aux) = (row("li"), row("zhao"), row("aux"));
-    // li: 2 visits; check T1 due and on time; 2 hazards found (H1, H2), 2 cleared (H1, H3).
+    // li: 2 visits; check T1 due and on time; 2 hazards found (H1, H2), 1 cleared (H1).
     assert_eq!((li.visits, li.checks_due, li.checks_on_time), (2, 1, 1));
     assert_eq!(
         (li.tasks_due, li.tasks_on_time, li.tasks_overdue),
         (1, 1, 0)
     );
-    assert_eq!((li.hazards_found, li.hazards_cleared), (2, 2));
+    assert_eq!((li.hazards_found, li.hazards_cleared), (2, 1));
     // zhao: check T2 due, done late; 2 disputes resolved, median 3.0 days; 1 patrol of 1 h.
     assert_eq!(
         (zhao.checks_due, zhao.checks_on_time, zhao.tasks_overdue),
@@ -770,12 +789,14 @@ fn assessment_matches_the_hand_counted_fixture() {
         (2, Some(3.0))
     );
     assert_eq!((zhao.patrols, zhao.patrol_hours), (1, 1.0));
-    // aux: 1 visit in the week (with li); T3 overdue (open past due); 1 patrol of 2.5 h.
+    // aux: 1 visit in the week (with li); T3 overdue (open past due); 1 patrol of 2.5 h;
+    // cleared H3, found by li.
     assert_eq!(
         (aux.visits, aux.tasks_due, aux.tasks_overdue, aux.checks_due),
         (1, 1, 1, 0)
     );
     assert_eq!((aux.patrols, aux.patrol_hours), (1, 2.5));
+    assert_eq!((aux.hazards_found, aux.hazards_cleared), (0, 1));
     // Total counts each record once: 2 visits (not 3), 3 tasks due, 1 on time, 2 overdue.
     let t = &a.total;
     assert_eq!(

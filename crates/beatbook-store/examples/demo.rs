@@ -112,6 +112,7 @@ fn main() -> Result {
         sessions: vec![],
         outcome: String::new(),
         agreement: String::new(),
+        resolved_at: None,
         return_visit: None,
         household: Some(household.id),
         source: Some(visit.id),
@@ -211,6 +212,7 @@ fn main() -> Result {
     // On the auxiliary's phone: the case is settled, and a different number for 王五.
     let mut on_other = dispute.clone();
     on_other.status = DisputeStatus::Resolved;
+    on_other.resolved_at = Some(now);
     on_other.outcome = "经村委会测量，双方同意以老界石为界重砌院墙。".into();
     on_other.parties[1].phone = Some("13987654321".into());
     other.update(case.id, Body::Dispute(on_other))?;

@@ -246,6 +246,7 @@ fn a_household_timeline_gathers_what_refers_to_it() {
                 rectification: String::new(),
                 cleared_at: None,
                 clearance_note: String::new(),
+                cleared_by: None,
             }),
         )
         .unwrap();

@@ -180,6 +180,10 @@ pub fn screenshots(root: &Path) -> Result<()> {
     let mut steps = Steps::new("screenshots");
     prepare(root, &mut steps)?;
     let app = build_app(root, &mut steps)?;
+    // The screenshots file a few weeks of field work through the command line first.
+    steps.step("build command line", || {
+        exec(cargo(root).args(["build", "--locked", "-p", "beatbook-cli"]))
+    })?;
     steps.step("take screenshots", || {
         exec(
             Command::new("xvfb-run")
@@ -196,6 +200,7 @@ pub fn screenshots(root: &Path) -> Result<()> {
                     "BEATBOOK_SERVER_BIN",
                     root.join("target/debug/beatbook-server"),
                 )
+                .env("BEATBOOK_CLI_BIN", root.join("target/debug/beatbook"))
                 .env("TAURI_DRIVER", cargo_bin("tauri-driver"))
                 .env("SCREENSHOT_DIR", root.join("docs/screenshots")),
         )

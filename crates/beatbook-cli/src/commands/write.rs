@@ -322,6 +322,9 @@ pub fn dispute(home: &Home, cmd: DisputeCommand) -> Result<String> {
                 let Body::Dispute(d) = body else {
                     return Err(mismatch());
                 };
+                if status == DisputeStatus::Resolved && d.status != DisputeStatus::Resolved {
+                    d.resolved_at = Some(now());
+                }
                 d.status = status;
                 if referral.is_some() {
                     d.referral = referral;
@@ -357,10 +360,13 @@ pub fn hazard(home: &Home, cmd: HazardCommand) -> Result<String> {
                 Ok(())
             })
         }
-        HazardCommand::Clear { id, note } => act(home, &id, Kind::Hazard, |_, body| {
+        HazardCommand::Clear { id, note } => act(home, &id, Kind::Hazard, |s, body| {
             let Body::Hazard(h) = body else {
                 return Err(mismatch());
             };
+            if h.status != HazardStatus::Cleared {
+                h.cleared_by = Some(s.device.user.username.as_str().into());
+            }
             h.status = HazardStatus::Cleared;
             h.cleared_at = Some(now());
             h.clearance_note = note.unwrap_or_default();

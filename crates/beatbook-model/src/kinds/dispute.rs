@@ -1,7 +1,7 @@
 //! Dispute and mediation case (矛盾纠纷): parties, sessions, status, referral and return visit.
 
 use super::{link, push_some, Link, RecordData};
-use crate::error::{ModelError, Problem};
+use crate::error::{FieldError, ModelError, Problem};
 use crate::ids::RecordId;
 use crate::status::{DisputeStatus, Referral, Transition};
 use crate::validate::Checker;
@@ -36,6 +36,10 @@ pub struct Dispute {
     /// The agreement text (调解协议), if one was signed.
     #[serde(default)]
     pub agreement: String,
+    /// When it was resolved: set by the move to resolved (cases resolved before this field
+    /// existed have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
     /// The return visit after resolution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_visit: Option<ReturnVisit>,
@@ -126,6 +130,10 @@ impl RecordData for Dispute {
         if self.status == DisputeStatus::Resolved && self.outcome.trim().is_empty() {
             c.fail("outcome", Problem::Required);
         }
+        if let Some(t) = self.resolved_at {
+            c.happened("resolved_at", t);
+            c.ordered("resolved_at", self.reported_at, t);
+        }
         if let Some(rv) = &self.return_visit {
             c.happened("return_visit.at", rv.at);
         }
@@ -166,7 +174,17 @@ impl RecordData for Dispute {
     }
 
     fn check_update(&self, old: &Self) -> Result<(), ModelError> {
-        old.status.check(self.status)
+        old.status.check(self.status)?;
+        if self.status == DisputeStatus::Resolved
+            && old.status != DisputeStatus::Resolved
+            && self.resolved_at.is_none()
+        {
+            return Err(ModelError::Invalid(vec![FieldError::new(
+                "resolved_at",
+                Problem::Required,
+            )]));
+        }
+        Ok(())
     }
 }
 
@@ -190,6 +208,7 @@ mod tests {
             sessions: vec![],
             outcome: String::new(),
             agreement: String::new(),
+            resolved_at: None,
             return_visit: None,
             household: None,
             source: None,
@@ -207,6 +226,17 @@ mod tests {
         );
         new.status = DisputeStatus::Mediating;
         assert!(new.check_update(&old).is_ok());
+        // Resolving records when; a case resolved earlier is not asked again.
+        let mut resolved = new.clone();
+        resolved.status = DisputeStatus::Resolved;
+        resolved.outcome = "双方和解".into();
+        let Err(ModelError::Invalid(errs)) = resolved.check_update(&new) else {
+            panic!("resolving without a time must be refused");
+        };
+        assert_eq!(errs[0].field, "resolved_at");
+        assert!(resolved.check_update(&resolved).is_ok());
+        resolved.resolved_at = Some(now());
+        assert!(resolved.check_update(&new).is_ok());
     }
 
     #[test]

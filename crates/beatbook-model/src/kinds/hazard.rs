@@ -1,7 +1,7 @@
 //! Hazard (隐患): found during any work and driven to cleared (隐患动态清零).
 
 use super::{link, GeoPoint, Link, RecordData};
-use crate::error::{ModelError, Problem};
+use crate::error::{FieldError, ModelError, Problem};
 use crate::ids::{RecordId, UserId};
 use crate::status::{HazardStatus, Transition};
 use crate::validate::Checker;
@@ -40,6 +40,10 @@ pub struct Hazard {
     /// How it was cleared: required to clear.
     #[serde(default)]
     pub clearance_note: String,
+    /// Who cleared it: required when it is cleared (hazards cleared before this field existed
+    /// have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleared_by: Option<UserId>,
 }
 
 impl RecordData for Hazard {
@@ -99,7 +103,17 @@ impl RecordData for Hazard {
     }
 
     fn check_update(&self, old: &Self) -> Result<(), ModelError> {
-        old.status.check(self.status)
+        old.status.check(self.status)?;
+        if self.status == HazardStatus::Cleared
+            && old.status != HazardStatus::Cleared
+            && self.cleared_by.is_none()
+        {
+            return Err(ModelError::Invalid(vec![FieldError::new(
+                "cleared_by",
+                Problem::Required,
+            )]));
+        }
+        Ok(())
     }
 }
 
@@ -122,6 +136,7 @@ mod tests {
             rectification: String::new(),
             cleared_at: None,
             clearance_note: String::new(),
+            cleared_by: None,
         };
         let mut cleared = open.clone();
         cleared.status = HazardStatus::Cleared;
@@ -136,6 +151,13 @@ mod tests {
         let mut rectifying = open.clone();
         rectifying.status = HazardStatus::Rectifying;
         assert!(rectifying.check_update(&open).is_ok());
+        // Clearing names who cleared it; a hazard already cleared is not asked again.
+        let Err(ModelError::Invalid(errs)) = cleared.check_update(&rectifying) else {
+            panic!("clearing without a name must be refused");
+        };
+        assert_eq!(errs[0].field, "cleared_by");
+        assert!(cleared.check_update(&cleared).is_ok());
+        cleared.cleared_by = Some("wang.aux".into());
         assert!(cleared.check_update(&rectifying).is_ok());
     }
 }

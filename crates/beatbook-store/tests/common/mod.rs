@@ -53,6 +53,7 @@ pub fn dispute(description: &str) -> Dispute {
         sessions: vec![],
         outcome: String::new(),
         agreement: String::new(),
+        resolved_at: None,
         return_visit: None,
         household: None,
         source: None,
