@@ -6,7 +6,7 @@ import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { BoardView } from "../src/lib/bindings";
 import { setLang } from "../src/lib/i18n.svelte";
 import {
-  STATION_STRINGS, addDays, assignees, bars, boardMove, boardStep, bulkOrder, boardTotals, exportPath, linePoints, mondayOf, niceMax, periodRange,
+  STATION_STRINGS, addDays, assignees, bars, boardMove, boardStep, bulkOrder, emptyRuleForm, ruleInput, boardTotals, exportPath, linePoints, mondayOf, niceMax, periodRange,
   shanghaiDay, st, stationApi, urgency, weeksEnding,
 } from "../src/lib/station";
 
@@ -176,5 +176,50 @@ describe("the board's quick step", () => {
     expect(boardMove(rectifying, "clear", "  ", "t", "zhou.chief")).toBeNull();
     expect(boardMove(open, "clear", "线路已更换", "t", "zhou.chief")).toBeNull();
     expect(boardMove(rectifying, "rectify", "", "t", "zhou.chief")).toBeNull();
+  });
+});
+
+describe("duty rules", () => {
+  it("calls the rule commands with the arguments Rust expects", async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return null;
+    });
+    const rule = ruleInput({ ...emptyRuleForm(new Date("2026-11-28T20:00:00Z")), name: " 每周核查 " });
+    await stationApi.dutyRules();
+    await stationApi.addDutyRule(rule);
+    await stationApi.removeDutyRule("r1");
+    await stationApi.runDutyRules();
+    expect(calls).toEqual([
+      ["duty_rules", {}],
+      ["add_duty_rule", { rule }],
+      ["remove_duty_rule", { id: "r1" }],
+      ["run_duty_rules", {}],
+    ]);
+  });
+
+  it("starts a weekly key-person check today, in Shanghai days", () => {
+    const f = emptyRuleForm(new Date("2026-11-28T20:00:00Z"));
+    expect(f.startsOn).toBe("2026-11-29");
+    expect(ruleInput({ ...f, name: " 高风险每周核查 ", minRisk: "high", categories: ["petitioner"] })).toEqual({
+      name: "高风险每周核查",
+      action: "check_key_person",
+      every_days: 7,
+      villages: [],
+      categories: ["petitioner"],
+      min_risk: "high",
+      assignee: null,
+      starts_on: "2026-11-29",
+    });
+  });
+
+  it("drops key-person filters from a household rule and sends a bad period for Rust to refuse", () => {
+    const f = { ...emptyRuleForm(new Date()), action: "visit_household", categories: ["petitioner"], minRisk: "high" };
+    const input = ruleInput({ ...f, assignee: "li", everyDays: "abc" });
+    expect(input.categories).toEqual([]);
+    expect(input.min_risk).toBeNull();
+    expect(input.assignee).toBe("li");
+    expect(input.every_days).toBe(0);
   });
 });

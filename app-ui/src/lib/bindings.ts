@@ -695,3 +695,127 @@ created: Array<string>,
  * How many targets already had an open task of this action (skipped).
  */
 already_open: number, };
+export type DutyRuleView = { 
+/**
+ * Rule id.
+ */
+id: string, 
+/**
+ * Its name, e.g. 高风险重点人员每周核查.
+ */
+name: string, 
+/**
+ * What each task asks, in the user's language.
+ */
+action_label: string, 
+/**
+ * Length of a period in days.
+ */
+every_days: number, 
+/**
+ * Village names covered; every village of the station when empty.
+ */
+villages: Array<string>, 
+/**
+ * Key-person categories covered, as labels; all when empty.
+ */
+categories: Array<string>, 
+/**
+ * Lowest risk level covered, as a label.
+ */
+min_risk: string | null, 
+/**
+ * Who gets the tasks (name); each key person's responsible officer when `None`.
+ */
+assignee: string | null, 
+/**
+ * The first day of the first period (`YYYY-MM-DD`).
+ */
+starts_on: string, 
+/**
+ * Who made the rule (name).
+ */
+created_by: string, 
+/**
+ * A change to it made here still waits for the next sync.
+ */
+waiting: boolean, };
+export type DutyRulesView = { 
+/**
+ * The rules, oldest first.
+ */
+rules: Array<DutyRuleView>, 
+/**
+ * Changes (new rules and removals) waiting for the next sync.
+ */
+waiting: number, 
+/**
+ * Changes the server refused for good, as messages.
+ */
+refused: Array<string>, 
+/**
+ * Whether this user may add and remove rules (a station chief).
+ */
+editable: boolean, 
+/**
+ * Actions a rule can generate.
+ */
+actions: Array<ActionChoice>, 
+/**
+ * Key-person categories.
+ */
+categories: Array<ActionChoice>, 
+/**
+ * Risk levels.
+ */
+risks: Array<ActionChoice>, };
+export type DutyRuleInput = { 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * `check_key_person` or `visit_household`.
+ */
+action: string, 
+/**
+ * Length of a period in days (1–366).
+ */
+every_days: number, 
+/**
+ * Village ids; every village of the station when empty.
+ */
+villages: Array<string>, 
+/**
+ * Key-person category codes; all when empty.
+ */
+categories: Array<string>, 
+/**
+ * Lowest risk level code covered.
+ */
+min_risk: string | null, 
+/**
+ * Who gets the tasks (user id); needed for households.
+ */
+assignee: string | null, 
+/**
+ * The first day (`YYYY-MM-DD`, Asia/Shanghai).
+ */
+starts_on: string, };
+export type DutyRunView = { 
+/**
+ * Tasks created now.
+ */
+created: number, 
+/**
+ * Targets that already had their task for the current period.
+ */
+existing: number, 
+/**
+ * Duplicate generated tasks cancelled.
+ */
+duplicates_cancelled: number, 
+/**
+ * Targets given no task (e.g. the assignee is not on the staff list).
+ */
+skipped: number, };

@@ -2,7 +2,10 @@
 // pure logic the screens use (periods in Asia/Shanghai days, how urgent a hazard is, chart
 // scaling) and the screens' strings in 简体中文 and English.
 import { invoke } from "@tauri-apps/api/core";
-import type { ActionChoice, AssessView, BoardItem, BoardView, BulkInput, BulkResult, FiguresView, StaffView } from "./bindings";
+import type {
+  ActionChoice, AssessView, BoardItem, BoardView, BulkInput, BulkResult, DutyRuleInput, DutyRulesView, DutyRunView,
+  FiguresView, StaffView,
+} from "./bindings";
 import { ui } from "./i18n.svelte";
 import type { Data } from "./api";
 import { clearHazard, rectifyHazard } from "./forms";
@@ -24,6 +27,10 @@ export const stationApi = {
   dossierHtml: (id: string) => invoke<string>("dossier_html", { id }),
   exportDossier: (id: string, format: "pdf" | "html", path: string) =>
     invoke<string>("export_dossier", { id, format, path }),
+  dutyRules: () => invoke<DutyRulesView>("duty_rules"),
+  addDutyRule: (rule: DutyRuleInput) => invoke<DutyRulesView>("add_duty_rule", { rule }),
+  removeDutyRule: (id: string) => invoke<DutyRulesView>("remove_duty_rule", { id }),
+  runDutyRules: () => invoke<DutyRunView>("run_duty_rules"),
 };
 
 // ---- periods ----------------------------------------------------------------------------
@@ -105,6 +112,50 @@ export function bulkOrder(f: { action: string; villages: string[]; assignee: str
     assignee: f.assignee.trim() ? f.assignee.trim() : null,
     due: f.due,
     instructions: f.instructions.trim(),
+  };
+}
+
+// ---- duty rules -------------------------------------------------------------------------
+
+export type RuleForm = {
+  name: string;
+  action: string;
+  everyDays: string;
+  villages: string[];
+  categories: string[];
+  minRisk: string;
+  assignee: string;
+  startsOn: string;
+};
+
+/** A rule form as the chief first sees it: a weekly key-person check starting today. */
+export function emptyRuleForm(now: Date): RuleForm {
+  return {
+    name: "",
+    action: "check_key_person",
+    everyDays: "7",
+    villages: [],
+    categories: [],
+    minRisk: "",
+    assignee: "",
+    startsOn: shanghaiDay(now),
+  };
+}
+
+/** The rule the form describes (the Rust side checks it and says what is wrong in words);
+ * key-person filters are dropped from a household rule. */
+export function ruleInput(f: RuleForm): DutyRuleInput {
+  const people = f.action === "check_key_person";
+  const days = Number.parseInt(f.everyDays.trim(), 10);
+  return {
+    name: f.name.trim(),
+    action: f.action,
+    every_days: Number.isFinite(days) && days > 0 ? days : 0,
+    villages: [...f.villages],
+    categories: people ? [...f.categories] : [],
+    min_risk: people && f.minRisk ? f.minRisk : null,
+    assignee: f.assignee.trim() ? f.assignee.trim() : null,
+    starts_on: f.startsOn,
   };
 }
 
@@ -257,6 +308,28 @@ const zh = {
   cancel: "取消",
   moved: "已更新，下次同步上报",
   statusChanged: "这条隐患的状态已变化，请刷新后再试",
+  rules: "值勤规则",
+  rulesEmpty: "还没有值勤规则",
+  ruleName: "规则名称",
+  everyDays: "每隔（天）",
+  categoriesPick: "人员类别（不选为全部）",
+  minRisk: "最低风险等级",
+  anyRisk: "不限",
+  startsOn: "起始日期",
+  addRule: "新增规则",
+  removeRule: "删除",
+  runRules: "按规则生成本期任务",
+  ranRules: "新生成 {n} 条任务",
+  ranExisting: "{n} 个对象本期已有任务",
+  ranSkipped: "{n} 个对象未生成（承办人不在名单中）",
+  waitingSync: "待同步",
+  synced: "已同步",
+  rulesWaiting: "{n} 项更改待同步",
+  allVillages: "全部村",
+  every: "每{n}天",
+  from: "起",
+  madeBy: "设置人",
+  rulesHint: "规则由派出所统一保存：同步后本所其他设备也会收到；每个周期每个对象只生成一条任务。",
 };
 
 const en: Record<keyof typeof zh, string> = {
@@ -321,6 +394,28 @@ const en: Record<keyof typeof zh, string> = {
   cancel: "Cancel",
   moved: "Updated; it goes to the station at the next sync",
   statusChanged: "This hazard's status has changed; refresh and try again",
+  rules: "Duty rules",
+  rulesEmpty: "No duty rules yet",
+  ruleName: "Rule name",
+  everyDays: "Every (days)",
+  categoriesPick: "Categories (none = all)",
+  minRisk: "Lowest risk level",
+  anyRisk: "any",
+  startsOn: "Starts on",
+  addRule: "Add rule",
+  removeRule: "Remove",
+  runRules: "Generate this period's tasks",
+  ranRules: "{n} tasks generated",
+  ranExisting: "{n} already had their task this period",
+  ranSkipped: "{n} got no task (assignee not on the staff list)",
+  waitingSync: "waiting to sync",
+  synced: "synced",
+  rulesWaiting: "{n} changes waiting to sync",
+  allVillages: "all villages",
+  every: "every {n} d",
+  from: "from",
+  madeBy: "set by",
+  rulesHint: "The station keeps its rules: after a sync its other devices have them too; each period gives each target one task.",
 };
 
 export type StationKey = keyof typeof zh;

@@ -216,6 +216,32 @@ fn bulk_dispatch(
     client.bulk_dispatch(order)
 }
 
+#[tauri::command]
+fn duty_rules(client: State<'_, Client>) -> Res<beatbook_client::station::DutyRulesView> {
+    client.duty_rules()
+}
+
+#[tauri::command]
+fn add_duty_rule(
+    client: State<'_, Client>,
+    rule: beatbook_client::station::DutyRuleInput,
+) -> Res<beatbook_client::station::DutyRulesView> {
+    client.add_duty_rule(rule)
+}
+
+#[tauri::command]
+fn remove_duty_rule(
+    client: State<'_, Client>,
+    id: String,
+) -> Res<beatbook_client::station::DutyRulesView> {
+    client.remove_duty_rule(&id)
+}
+
+#[tauri::command]
+fn run_duty_rules(client: State<'_, Client>) -> Res<beatbook_client::station::DutyRunView> {
+    client.run_duty_rules()
+}
+
 /// Builds and runs the app.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
@@ -257,6 +283,10 @@ pub fn run() {
             staff,
             dispatch_actions,
             bulk_dispatch,
+            duty_rules,
+            add_duty_rule,
+            remove_duty_rule,
+            run_duty_rules,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the beatbook app");

@@ -5,7 +5,8 @@
 
 use beatbook_model::status::Transition;
 use beatbook_model::{format_local, Lang, Role, StationId, SystemClock};
-use beatbook_model::{TaskAction, UserId, VillageId};
+use beatbook_model::{DutyRule, TaskAction, UserId, VillageId};
+use beatbook_station::duty::{self, RuleBook};
 use beatbook_station::error::action_label;
 use beatbook_station::{
     assess, board, dispatch, xlsx, BulkOrder, By, DateRange, Figures, Roster, Selector,
@@ -518,6 +519,278 @@ impl Client {
             Ok(BulkResult {
                 created: report.created.iter().map(|r| r.id.to_string()).collect(),
                 already_open: u32::try_from(report.already_open.len()).unwrap_or(u32::MAX),
+            })
+        })
+    }
+}
+
+/// Actions a duty rule can generate.
+const RULE_ACTIONS: [TaskAction; 2] = [TaskAction::CheckKeyPerson, TaskAction::VisitHousehold];
+
+/// One recurring duty rule as the chief reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct DutyRuleView {
+    /// Rule id.
+    pub id: String,
+    /// Its name, e.g. 高风险重点人员每周核查.
+    pub name: String,
+    /// What each task asks, in the user's language.
+    pub action_label: String,
+    /// Length of a period in days.
+    pub every_days: u32,
+    /// Village names covered; every village of the station when empty.
+    pub villages: Vec<String>,
+    /// Key-person categories covered, as labels; all when empty.
+    pub categories: Vec<String>,
+    /// Lowest risk level covered, as a label.
+    pub min_risk: Option<String>,
+    /// Who gets the tasks (name); each key person's responsible officer when `None`.
+    pub assignee: Option<String>,
+    /// The first day of the first period (`YYYY-MM-DD`).
+    pub starts_on: String,
+    /// Who made the rule (name).
+    pub created_by: String,
+    /// A change to it made here still waits for the next sync.
+    pub waiting: bool,
+}
+
+/// The station's duty rules with what the form needs to make one.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct DutyRulesView {
+    /// The rules, oldest first.
+    pub rules: Vec<DutyRuleView>,
+    /// Changes (new rules and removals) waiting for the next sync.
+    pub waiting: u32,
+    /// Changes the server refused for good, as messages.
+    pub refused: Vec<String>,
+    /// Whether this user may add and remove rules (a station chief).
+    pub editable: bool,
+    /// Actions a rule can generate.
+    pub actions: Vec<ActionChoice>,
+    /// Key-person categories.
+    pub categories: Vec<ActionChoice>,
+    /// Risk levels.
+    pub risks: Vec<ActionChoice>,
+}
+
+/// A new duty rule as the chief fills it in.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, TS)]
+pub struct DutyRuleInput {
+    /// Its name.
+    pub name: String,
+    /// `check_key_person` or `visit_household`.
+    pub action: String,
+    /// Length of a period in days (1–366).
+    pub every_days: u32,
+    /// Village ids; every village of the station when empty.
+    pub villages: Vec<String>,
+    /// Key-person category codes; all when empty.
+    pub categories: Vec<String>,
+    /// Lowest risk level code covered.
+    pub min_risk: Option<String>,
+    /// Who gets the tasks (user id); needed for households.
+    pub assignee: Option<String>,
+    /// The first day (`YYYY-MM-DD`, Asia/Shanghai).
+    pub starts_on: String,
+}
+
+/// What one run of the rules did.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct DutyRunView {
+    /// Tasks created now.
+    pub created: u32,
+    /// Targets that already had their task for the current period.
+    pub existing: u32,
+    /// Duplicate generated tasks cancelled.
+    pub duplicates_cancelled: u32,
+    /// Targets given no task (e.g. the assignee is not on the staff list).
+    pub skipped: u32,
+}
+
+fn choices(table: &[beatbook_model::fields::Choice], lang: Lang) -> Vec<ActionChoice> {
+    table
+        .iter()
+        .map(|c| ActionChoice {
+            code: c.code.to_owned(),
+            label: c.label(lang).to_owned(),
+        })
+        .collect()
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl Session<'_> {
+    fn chief_station(&self) -> Result<StationId> {
+        let a = &self.device.user.assignment;
+        match (a.role, &a.station) {
+            (Role::StationChief, Some(station)) => Ok(station.clone()),
+            _ => Err(AppError::new(
+                "chief_only",
+                self.lang,
+                "只有派出所所长可以设置值勤规则",
+                "only a station chief sets duty rules",
+            )),
+        }
+    }
+
+    fn duty_view(&self) -> Result<DutyRulesView> {
+        use beatbook_model::fields::{KEY_PERSON_CATEGORY, RISK_LEVEL};
+        let lang = self.lang;
+        let book = RuleBook::load(&self.store).map_err(|e| station_error(&e, lang))?;
+        let roster = self.roster();
+        let name = |u: &UserId| roster.name_of(u);
+        let label = |table: &'static [beatbook_model::fields::Choice], code: String| {
+            beatbook_model::fields::find_choice(table, &code)
+                .map_or(code, |c| c.label(lang).to_owned())
+        };
+        let rules = book
+            .rules
+            .iter()
+            .map(|r| DutyRuleView {
+                id: r.id.to_string(),
+                name: r.name.clone(),
+                action_label: action_label(r.action, lang).to_owned(),
+                every_days: r.every_days,
+                villages: r
+                    .villages
+                    .iter()
+                    .map(|v| self.village_name(v.as_str()))
+                    .collect(),
+                categories: r
+                    .categories
+                    .iter()
+                    .map(|c| label(KEY_PERSON_CATEGORY, beatbook_station::error::code_of(c)))
+                    .collect(),
+                min_risk: r
+                    .min_risk
+                    .map(|k| label(RISK_LEVEL, beatbook_station::error::code_of(&k))),
+                assignee: r.assignee.as_ref().map(name),
+                starts_on: r.starts_on.to_string(),
+                created_by: name(&r.created_by),
+                waiting: book.waiting(r.id),
+            })
+            .collect();
+        Ok(DutyRulesView {
+            rules,
+            waiting: count(book.pending.len()),
+            refused: book.refused.iter().map(|r| r.message.clone()).collect(),
+            editable: self.chief_station().is_ok(),
+            actions: RULE_ACTIONS
+                .iter()
+                .map(|a| ActionChoice {
+                    code: beatbook_station::error::code_of(a),
+                    label: action_label(*a, lang).to_owned(),
+                })
+                .collect(),
+            categories: choices(KEY_PERSON_CATEGORY, lang),
+            risks: choices(RISK_LEVEL, lang),
+        })
+    }
+}
+
+/// Parses a choice code into its model type (the codes are the types' serde names).
+fn coded<T: serde::de::DeserializeOwned>(code: &str, what: (&str, &str), lang: Lang) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(code.trim().to_owned())).map_err(|_| {
+        AppError::new(
+            "bad_choice",
+            lang,
+            &format!("{}：没有“{code}”这一项", what.0),
+            &format!("{}: \"{code}\" is not one of the choices", what.1),
+        )
+    })
+}
+
+impl Client {
+    /// The station's duty rules (chiefs and the county admin).
+    pub fn duty_rules(&self) -> Result<DutyRulesView> {
+        self.with_session(|s| {
+            s.check_station_role()?;
+            s.duty_view()
+        })
+    }
+
+    /// Adds a duty rule (a station chief, for the station); it reaches the server and the
+    /// station's other devices at the next sync.
+    pub fn add_duty_rule(&self, input: DutyRuleInput) -> Result<DutyRulesView> {
+        self.with_session(|s| {
+            let lang = s.lang;
+            let station = s.chief_station()?;
+            let action: TaskAction = coded(&input.action, ("任务类型", "action"), lang)?;
+            let mine = s.villages();
+            let villages: Vec<VillageId> = input
+                .villages
+                .iter()
+                .map(|v| VillageId(v.clone()))
+                .collect();
+            if villages.iter().any(|v| !mine.contains(v)) {
+                return Err(AppError::new(
+                    "out_of_scope",
+                    lang,
+                    "只能为本所辖区的村设置规则",
+                    "rules cover your own villages only",
+                ));
+            }
+            let categories = input
+                .categories
+                .iter()
+                .map(|c| coded(c, ("人员类别", "category"), lang))
+                .collect::<Result<Vec<_>>>()?;
+            let min_risk = input
+                .min_risk
+                .as_deref()
+                .filter(|r| !r.trim().is_empty())
+                .map(|r| coded(r, ("风险等级", "risk level"), lang))
+                .transpose()?;
+            let now = chrono::Utc::now();
+            let rule = DutyRule {
+                id: beatbook_model::RecordId::new(),
+                name: input.name.trim().to_owned(),
+                station,
+                villages,
+                action,
+                every_days: input.every_days,
+                categories,
+                min_risk,
+                assignee: input
+                    .assignee
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(UserId::from),
+                starts_on: day(&input.starts_on, "starts_on", lang)?,
+                created_by: UserId::from(s.me_name()),
+                created_at: now,
+            };
+            RuleBook::add(&mut s.store, rule).map_err(|e| station_error(&e, lang))?;
+            s.duty_view()
+        })
+    }
+
+    /// Removes a duty rule (a station chief); tasks it already made stay.
+    pub fn remove_duty_rule(&self, id: &str) -> Result<DutyRulesView> {
+        self.with_session(|s| {
+            s.chief_station()?;
+            RuleBook::remove(&mut s.store, id).map_err(|e| station_error(&e, s.lang))?;
+            s.duty_view()
+        })
+    }
+
+    /// Generates the current period's tasks of every rule now (a station chief); running it
+    /// again in the same period creates nothing.
+    pub fn run_duty_rules(&self) -> Result<DutyRunView> {
+        self.with_session(|s| {
+            s.chief_station()?;
+            let roster = s.roster();
+            let me = UserId::from(s.me_name());
+            let report = duty::run(&mut s.store, &roster, &me, &SystemClock)
+                .map_err(|e| station_error(&e, s.lang))?;
+            Ok(DutyRunView {
+                created: count(report.created.len()),
+                existing: count(report.existing),
+                duplicates_cancelled: count(report.duplicates_cancelled.len()),
+                skipped: count(report.skipped.len()),
             })
         })
     }

@@ -4,7 +4,7 @@
 
 use beatbook_client::station::{
     ActionChoice, AssessRow, AssessView, BoardItem, BoardView, BoardVillage, BulkInput, BulkResult,
-    FiguresView, StaffView,
+    DutyRuleInput, DutyRuleView, DutyRulesView, DutyRunView, FiguresView, StaffView,
 };
 use beatbook_client::types::*;
 use beatbook_model::Kind;
@@ -65,6 +65,10 @@ fn typescript_bindings_are_current() {
         decl::<ActionChoice>(&cfg),
         decl::<BulkInput>(&cfg),
         decl::<BulkResult>(&cfg),
+        decl::<DutyRuleView>(&cfg),
+        decl::<DutyRulesView>(&cfg),
+        decl::<DutyRuleInput>(&cfg),
+        decl::<DutyRunView>(&cfg),
     ] {
         out += &d;
     }

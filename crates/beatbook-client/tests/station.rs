@@ -249,3 +249,103 @@ async fn the_chief_sees_hazards_on_the_board_assesses_and_dispatches_checks() {
         "check_key_person"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chief_sets_duty_rules_in_the_app_and_they_make_tasks_that_reach_the_officer() {
+    use beatbook_client::station::DutyRuleInput;
+    let (url, accounts, _server_dir) = server().await;
+    let enrol = |user: &'static str, dir: &std::path::Path| {
+        let client = Client::new(dir);
+        let (url, password) = (url.clone(), accounts[user].clone());
+        async move {
+            client.enrol(&url, user, &password, "135790").await.unwrap();
+            client
+        }
+    };
+    let chief_dir = tempfile::tempdir().unwrap();
+    let chief = enrol("gucheng.chief", chief_dir.path()).await;
+    let officer_dir = tempfile::tempdir().unwrap();
+    let officer = enrol("gucheng.officer1", officer_dir.path()).await;
+    chief.sync(|_| {}).await.unwrap();
+
+    let today = Utc::now().with_timezone(&SHANGHAI).date_naive().to_string();
+    let input = |name: &str, action: &str, every_days: u32| DutyRuleInput {
+        name: name.into(),
+        action: action.into(),
+        every_days,
+        villages: vec![],
+        categories: vec![],
+        min_risk: None,
+        assignee: None,
+        starts_on: today.clone(),
+    };
+    let empty = chief.duty_rules().unwrap();
+    assert!(empty.rules.is_empty() && empty.editable);
+    assert_eq!(empty.actions.len(), 2);
+
+    // Bad rules are refused and nothing is kept.
+    let err = chief
+        .add_duty_rule(input("每周核查", "check_key_person", 0))
+        .unwrap_err();
+    assert_eq!(err.code, "bad_rule");
+    let err = chief
+        .add_duty_rule(input("每户走访", "visit_household", 30))
+        .unwrap_err();
+    assert_eq!(err.code, "bad_rule", "a household rule needs an assignee");
+    let err = chief.add_duty_rule(input("巡逻", "patrol", 7)).unwrap_err();
+    assert_eq!(err.code, "not_selectable");
+    let mut elsewhere = input("外所", "check_key_person", 7);
+    elsewhere.villages = vec!["dongguan".into()];
+    assert_eq!(
+        chief.add_duty_rule(elsewhere).unwrap_err().code,
+        "out_of_scope"
+    );
+    assert!(chief.duty_rules().unwrap().rules.is_empty());
+    // Officers neither read nor set them here.
+    assert_eq!(officer.duty_rules().unwrap_err().code, "forbidden");
+    assert_eq!(
+        officer
+            .add_duty_rule(input("x", "check_key_person", 7))
+            .unwrap_err()
+            .code,
+        "chief_only"
+    );
+
+    // A weekly check of every key person: kept at once, waiting for the next sync.
+    let view = chief
+        .add_duty_rule(input("重点人员每周核查", "check_key_person", 7))
+        .unwrap();
+    assert_eq!(view.rules.len(), 1);
+    assert_eq!(view.rules[0].name, "重点人员每周核查");
+    assert_eq!(view.rules[0].action_label, "核查重点人员");
+    assert!(view.rules[0].waiting);
+    assert_eq!(view.waiting, 1);
+
+    // Running it makes one task per key person of the station; a second run makes none.
+    let run = chief.run_duty_rules().unwrap();
+    assert!(run.created >= 1, "{run:?}");
+    let again = chief.run_duty_rules().unwrap();
+    assert_eq!((again.created, again.existing), (0, run.created));
+
+    chief.sync(|_| {}).await.unwrap();
+    assert_eq!(chief.duty_rules().unwrap().waiting, 0);
+    assert!(!chief.duty_rules().unwrap().rules[0].waiting);
+    officer.sync(|_| {}).await.unwrap();
+    // The demo county's key persons are in the responsible officer's villages.
+    let tasks = officer
+        .list(beatbook_client::types::Filter {
+            kind: Some("task".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(tasks.len(), run.created as usize, "{tasks:?}");
+
+    // Removing it: gone here, and from the server at the next sync.
+    let id = chief.duty_rules().unwrap().rules[0].id.clone();
+    assert!(chief.remove_duty_rule(&id).unwrap().rules.is_empty());
+    chief.sync(|_| {}).await.unwrap();
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = enrol("gucheng.chief", other_dir.path()).await;
+    other.sync(|_| {}).await.unwrap();
+    assert!(other.duty_rules().unwrap().rules.is_empty());
+}
