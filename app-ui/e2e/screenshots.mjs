@@ -167,6 +167,13 @@ await shoot("desktop", { width: 1280, height: 800 }, "gucheng.chief", async (app
   await app.screenshot(join(out, "desktop-assessment.png"));
   await app.click("station-dispatch");
   await app.screenshot(join(out, "desktop-dispatch.png"));
+  // A weekly check of every key person, set as a duty rule and run for this period.
+  await app.click("station-rules");
+  await app.type("rule-name", "重点人员每周见面核查");
+  await tap(app, "rule-add", () => app.$("rule-row").isExisting());
+  await tap(app, "rules-run", () => app.$("rules-ran").isExisting());
+  await app.browser.execute(() => window.scrollTo(0, 0));
+  await app.screenshot(join(out, "desktop-duty-rules.png"));
 });
 await server.stop();
 console.log(`screenshots written to ${out}`);

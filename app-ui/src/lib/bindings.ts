@@ -381,6 +381,11 @@ export type SyncReport = {
  */
 pushed: number, 
 /**
+ * Tasks a station chief's device made from the station's duty rules after the sync
+ * (sent in the same sync).
+ */
+generated: number, 
+/**
  * Changes and documents received.
  */
 pulled: number, 

@@ -329,7 +329,8 @@ const zh = {
   every: "每{n}天",
   from: "起",
   madeBy: "设置人",
-  rulesHint: "规则由派出所统一保存：同步后本所其他设备也会收到；每个周期每个对象只生成一条任务。",
+  rulesHint: "规则由派出所统一保存：同步后本所其他设备也会收到；所长的设备每次同步后自动生成本期任务，每个周期每个对象只生成一条。",
+  generatedByRules: "已按值勤规则生成 {n} 条任务并派发",
 };
 
 const en: Record<keyof typeof zh, string> = {
@@ -415,7 +416,8 @@ const en: Record<keyof typeof zh, string> = {
   every: "every {n} d",
   from: "from",
   madeBy: "set by",
-  rulesHint: "The station keeps its rules: after a sync its other devices have them too; each period gives each target one task.",
+  rulesHint: "The station keeps its rules: after a sync its other devices have them too; a chief's device makes the period's tasks after each sync, one per target per period.",
+  generatedByRules: "{n} tasks made from the duty rules and dispatched",
 };
 
 export type StationKey = keyof typeof zh;

@@ -53,6 +53,21 @@ impl AppError {
                 "PIN 码错误，无法打开本机数据",
                 "wrong PIN: the data on this device cannot be opened with it",
             ),
+            // A disk error at commit leaves the outcome unknown: SQLite may still recover the
+            // whole save from its log at the next start (the io_faults suite sees it happen).
+            // Say so, so nobody enters the record twice.
+            StoreError::Sqlite(_) => AppError {
+                code: e.code().to_owned(),
+                message: pick(
+                    lang,
+                    "本机存储出错，这次保存可能没有完成，也可能已经保存：请重启应用后先在列表中查看，不要急于重新填写",
+                    "the device's storage failed: this save may or may not have been kept. Restart the app and check the list before entering it again",
+                )
+                .to_owned(),
+                fields: Vec::new(),
+                transient: false,
+                needs_login: false,
+            },
             other => AppError {
                 code: other.code().to_owned(),
                 message: other.message(lang),
@@ -107,5 +122,24 @@ pub fn pick<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
     match lang {
         Lang::Zh => zh,
         Lang::En => en,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_storage_failure_says_the_save_may_have_been_kept() {
+        let disk = StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR_FSYNC),
+            None,
+        ));
+        let zh = AppError::store(&disk, Lang::Zh);
+        assert_eq!(zh.code, "storage");
+        assert!(zh.message.contains("可能已经保存"), "{}", zh.message);
+        assert!(AppError::store(&disk, Lang::En)
+            .message
+            .contains("may or may not have been kept"));
     }
 }

@@ -275,9 +275,30 @@ impl Client {
         .map_err(|e| AppError::sync(&e, lang))?;
         // The station's duty rules follow the records; a failure is reported, not fatal.
         let duty_rules = beatbook_station::duty::sync_rules(&shared, &transport).await;
+        // A chief's device then makes the current period's tasks of those rules and sends
+        // them at once, so recurring duties need nobody to press a button. Generation never
+        // duplicates a task, also across the station's devices.
+        let generated = if device.user.assignment.role == Role::StationChief {
+            let made = {
+                let mut store = shared.lock().unwrap_or_else(|e| e.into_inner());
+                let roster =
+                    beatbook_station::Roster::from(Device::staff(&store).unwrap_or_default());
+                let me = UserId::from(device.user.username.as_str());
+                beatbook_station::duty::run(&mut store, &roster, &me, &beatbook_model::SystemClock)
+                    .map_or(0, |r| r.created.len())
+            };
+            if made > 0 {
+                // Sent now if the link holds; otherwise they wait in the outbox like any edit.
+                let _ = beatbook_sync::run(&shared, &device, &transport, |_| {}).await;
+            }
+            made
+        } else {
+            0
+        };
         let store = shared.lock().unwrap_or_else(|e| e.into_inner());
         Ok(SyncReport {
             duty_rules,
+            generated: generated as u32,
             pushed: summary.pushed as u32,
             pulled: (summary.pulled_changes + summary.pulled_documents) as u32,
             records_updated: summary.records_updated as u32,

@@ -273,6 +273,9 @@ pub struct SyncState {
 pub struct SyncReport {
     /// Changes sent and acknowledged.
     pub pushed: u32,
+    /// Tasks a station chief's device made from the station's duty rules after the sync
+    /// (sent in the same sync).
+    pub generated: u32,
     /// Changes and documents received.
     pub pulled: u32,
     /// Records that changed here.

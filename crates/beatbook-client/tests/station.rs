@@ -327,25 +327,53 @@ async fn a_chief_sets_duty_rules_in_the_app_and_they_make_tasks_that_reach_the_o
     let again = chief.run_duty_rules().unwrap();
     assert_eq!((again.created, again.existing), (0, run.created));
 
-    chief.sync(|_| {}).await.unwrap();
+    // The sync sends the rule; this period's tasks exist already, so it makes none.
+    let report = chief.sync(|_| {}).await.unwrap();
+    assert_eq!(report.generated, 0);
     assert_eq!(chief.duty_rules().unwrap().waiting, 0);
     assert!(!chief.duty_rules().unwrap().rules[0].waiting);
     officer.sync(|_| {}).await.unwrap();
     // The demo county's key persons are in the responsible officer's villages.
-    let tasks = officer
-        .list(beatbook_client::types::Filter {
-            kind: Some("task".into()),
-            ..Default::default()
-        })
-        .unwrap();
+    let tasks = tasks_of(&officer);
     assert_eq!(tasks.len(), run.created as usize, "{tasks:?}");
 
-    // Removing it: gone here, and from the server at the next sync.
-    let id = chief.duty_rules().unwrap().rules[0].id.clone();
-    assert!(chief.remove_duty_rule(&id).unwrap().rules.is_empty());
+    // A monthly visit of every household of 固城村 by the officer: nobody presses anything —
+    // the chief's next sync makes the tasks and sends them, and the officer receives them.
+    let mut visits = input("每户每月走访", "visit_household", 30);
+    visits.villages = vec!["guchengcun".into()];
+    visits.assignee = Some("gucheng.officer1".into());
+    chief.add_duty_rule(visits).unwrap();
+    let report = chief.sync(|_| {}).await.unwrap();
+    assert!(report.generated > 0, "{report:?}");
+    assert_eq!(
+        chief.sync_state().unwrap().pending,
+        0,
+        "sent in the same sync"
+    );
+    officer.sync(|_| {}).await.unwrap();
+    let tasks = tasks_of(&officer);
+    assert_eq!(tasks.len(), (run.created + report.generated) as usize);
+    // Syncing again makes nothing new.
+    assert_eq!(chief.sync(|_| {}).await.unwrap().generated, 0);
+
+    // Removing them: gone here, and from the server at the next sync.
+    for rule in chief.duty_rules().unwrap().rules {
+        chief.remove_duty_rule(&rule.id).unwrap();
+    }
+    assert!(chief.duty_rules().unwrap().rules.is_empty());
     chief.sync(|_| {}).await.unwrap();
     let other_dir = tempfile::tempdir().unwrap();
     let other = enrol("gucheng.chief", other_dir.path()).await;
     other.sync(|_| {}).await.unwrap();
     assert!(other.duty_rules().unwrap().rules.is_empty());
+}
+
+/// Every task on `client`'s device.
+fn tasks_of(client: &Client) -> Vec<beatbook_client::types::Item> {
+    client
+        .list(beatbook_client::types::Filter {
+            kind: Some("task".into()),
+            ..Default::default()
+        })
+        .unwrap()
 }
