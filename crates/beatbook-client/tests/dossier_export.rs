@@ -3,21 +3,15 @@
 
 mod common;
 
-use beatbook_client::Client;
 use common::server;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dispute_dossier_is_shown_as_html_and_exported_as_pdf() {
     let (url, accounts, _server_dir) = server().await;
-    let password = accounts["gucheng.officer1"].clone();
 
     let device = tempfile::tempdir().unwrap();
-    let officer = Client::new(device.path());
-    officer
-        .enrol(&url, "gucheng.officer1", &password, "246810")
-        .await
-        .unwrap();
+    let officer = common::enrolled(&url, &accounts, "gucheng.officer1", device.path()).await;
     let dispute = officer
         .create(
             "dispute",

@@ -7,7 +7,6 @@
 
 mod common;
 
-use beatbook_client::Client;
 use beatbook_model::{DutyRule, RecordId};
 use beatbook_station::duty::{self, DutyRuleOp, RuleBook, RULES_META_KEY};
 use beatbook_store::Store;
@@ -228,15 +227,7 @@ async fn the_apps_sync_brings_the_rules_and_reports_them() {
     chief.exchange().await.unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    let app = Client::new(dir.path());
-    app.enrol(
-        &url,
-        "gucheng.officer1",
-        &accounts["gucheng.officer1"],
-        "246810",
-    )
-    .await
-    .unwrap();
+    let app = common::enrolled(&url, &accounts, "gucheng.officer1", dir.path()).await;
     let report = app.sync(|_| {}).await.unwrap();
     assert_eq!(report.duty_rules.error, None);
     assert_eq!(report.duty_rules.exchanged.rules, 1);

@@ -10,7 +10,7 @@ use beatbook_client::station::BulkInput;
 use beatbook_client::Client;
 use beatbook_model::SHANGHAI;
 use chrono::{Duration, Utc};
-use common::server;
+use common::{enrolled, server};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -18,16 +18,7 @@ async fn the_chief_sees_hazards_on_the_board_assesses_and_dispatches_checks() {
     let (url, accounts, _server_dir) = server().await;
 
     let officer_dir = tempfile::tempdir().unwrap();
-    let officer = Client::new(officer_dir.path());
-    officer
-        .enrol(
-            &url,
-            "gucheng.officer1",
-            &accounts["gucheng.officer1"],
-            "246810",
-        )
-        .await
-        .unwrap();
+    let officer = enrolled(&url, &accounts, "gucheng.officer1", officer_dir.path()).await;
     let now = Utc::now();
     let t = |d: chrono::DateTime<Utc>| d.to_rfc3339();
     // Found 3 days ago, due yesterday: overdue. Found 2 days ago, due in a week. Found today,
@@ -72,11 +63,7 @@ async fn the_chief_sees_hazards_on_the_board_assesses_and_dispatches_checks() {
     officer.sync(|_| {}).await.unwrap();
 
     let chief_dir = tempfile::tempdir().unwrap();
-    let chief = Client::new(chief_dir.path());
-    chief
-        .enrol(&url, "gucheng.chief", &accounts["gucheng.chief"], "135790")
-        .await
-        .unwrap();
+    let chief = enrolled(&url, &accounts, "gucheng.chief", chief_dir.path()).await;
     chief.sync(|_| {}).await.unwrap();
 
     let board = chief.board().unwrap();
@@ -254,18 +241,10 @@ async fn the_chief_sees_hazards_on_the_board_assesses_and_dispatches_checks() {
 async fn a_chief_sets_duty_rules_in_the_app_and_they_make_tasks_that_reach_the_officer() {
     use beatbook_client::station::DutyRuleInput;
     let (url, accounts, _server_dir) = server().await;
-    let enrol = |user: &'static str, dir: &std::path::Path| {
-        let client = Client::new(dir);
-        let (url, password) = (url.clone(), accounts[user].clone());
-        async move {
-            client.enrol(&url, user, &password, "135790").await.unwrap();
-            client
-        }
-    };
     let chief_dir = tempfile::tempdir().unwrap();
-    let chief = enrol("gucheng.chief", chief_dir.path()).await;
+    let chief = enrolled(&url, &accounts, "gucheng.chief", chief_dir.path()).await;
     let officer_dir = tempfile::tempdir().unwrap();
-    let officer = enrol("gucheng.officer1", officer_dir.path()).await;
+    let officer = enrolled(&url, &accounts, "gucheng.officer1", officer_dir.path()).await;
     chief.sync(|_| {}).await.unwrap();
 
     let today = Utc::now().with_timezone(&SHANGHAI).date_naive().to_string();
@@ -363,7 +342,7 @@ async fn a_chief_sets_duty_rules_in_the_app_and_they_make_tasks_that_reach_the_o
     assert!(chief.duty_rules().unwrap().rules.is_empty());
     chief.sync(|_| {}).await.unwrap();
     let other_dir = tempfile::tempdir().unwrap();
-    let other = enrol("gucheng.chief", other_dir.path()).await;
+    let other = enrolled(&url, &accounts, "gucheng.chief", other_dir.path()).await;
     other.sync(|_| {}).await.unwrap();
     assert!(other.duty_rules().unwrap().rules.is_empty());
 }

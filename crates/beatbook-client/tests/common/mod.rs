@@ -1,5 +1,5 @@
 //! The shared start of the app-core tests: a real server on 127.0.0.1:0 over a seeded demo
-//! county, serving until the test ends.
+//! county, serving until the test ends, and app cores enrolled with it.
 
 use std::collections::HashMap;
 
@@ -25,4 +25,21 @@ pub async fn server() -> (String, HashMap<String, String>, tempfile::TempDir) {
         std::future::pending(),
     ));
     (url, accounts, dir)
+}
+
+/// An app core keeping its store in `dir`, enrolled as the demo account `user` with the PIN
+/// 246810.
+#[allow(dead_code)] // client.rs enrols by hand: it tests enrolment itself.
+pub async fn enrolled(
+    url: &str,
+    accounts: &HashMap<String, String>,
+    user: &str,
+    dir: &std::path::Path,
+) -> beatbook_client::Client {
+    let client = beatbook_client::Client::new(dir);
+    client
+        .enrol(url, user, &accounts[user], "246810")
+        .await
+        .unwrap();
+    client
 }
