@@ -1,11 +1,12 @@
 //! A fault-injecting SQLite VFS: it wraps the default ("unix") VFS, delegates every call to
-//! it, and fails the N-th `xWrite`, `xSync` or `xTruncate` when a test asks, once or from then
-//! on ("the disk went bad"). It also counts those calls, so a test can measure a workload and
-//! then fail each call in turn.
+//! it, and fails the N-th `xWrite`, `xSync`, `xTruncate`, `xRead`, `xShmMap` or `xShmLock`
+//! (a lock, not an unlock) when a test asks, once or from then on ("the disk went bad"). It
+//! also counts those calls, so a test can measure a workload and then fail each call in turn.
 //!
 //! Open a store through it with a URI (the store's connection accepts URIs):
 //! `Store::open(faultvfs::uri(&path, name), key)`. The WAL's shared-memory index is written
-//! through `mmap` (`xShmMap`), not `xWrite`, so it is passed through and never faulted.
+//! through `mmap`: once `xShmMap` has handed out a region, SQLite reads and writes it as
+//! memory, so only the mapping and the locking can be faulted, not the accesses.
 #![allow(unsafe_code)]
 
 use std::ffi::{c_char, c_int, c_void, CString};
@@ -25,14 +26,41 @@ pub enum Op {
     Sync,
     /// `xTruncate`: fails with `SQLITE_IOERR_TRUNCATE`.
     Truncate,
+    /// `xRead` (database and WAL file): fails with `SQLITE_IOERR_READ`, reading nothing. (A
+    /// short read is no error to SQLite — it zero-fills — so none is injected.)
+    Read,
+    /// `xShmMap` (a region of the WAL index): fails with `SQLITE_IOERR_SHMMAP`, mapping
+    /// nothing.
+    ShmMap,
+    /// `xShmLock` taking a lock (shared or exclusive): fails with `SQLITE_IOERR_SHMLOCK`,
+    /// taking nothing. Unlocks are neither counted nor failed: SQLite ignores their result,
+    /// so a failed unlock would only leave a lock held behind its back.
+    ShmLock,
 }
 
 impl Op {
     /// Every kind, in counting order.
-    pub const ALL: [Op; 3] = [Op::Write, Op::Sync, Op::Truncate];
+    pub const ALL: [Op; 6] = [
+        Op::Write,
+        Op::Sync,
+        Op::Truncate,
+        Op::Read,
+        Op::ShmMap,
+        Op::ShmLock,
+    ];
 
     fn index(self) -> usize {
         self as usize
+    }
+
+    /// The kinds that go bad together in [`Mode::FromThenOn`]: writing (writes, syncs,
+    /// truncates), reading, and the shared-memory WAL index (maps and locks).
+    pub fn group(self) -> u8 {
+        match self {
+            Op::Write | Op::Sync | Op::Truncate => 0,
+            Op::Read => 1,
+            Op::ShmMap | Op::ShmLock => 2,
+        }
     }
 }
 
@@ -41,7 +69,10 @@ impl Op {
 pub enum Mode {
     /// Only the chosen call fails; the disk is fine again afterwards.
     Once,
-    /// The chosen call and every write, sync and truncate after it fail.
+    /// The chosen call and every later call of its group ([`Op::group`]) fail: after a
+    /// write, sync or truncate every write, sync and truncate; after a read every read (the
+    /// disk can no longer be read, but still written); after a shared-memory map or lock
+    /// every map and lock.
     FromThenOn,
 }
 
@@ -54,15 +85,16 @@ pub struct Fault {
     pub nth: u64,
     /// Once or from then on.
     pub mode: Mode,
-    /// A failing write reports `SQLITE_FULL` (disk full) instead of `SQLITE_IOERR_WRITE`.
+    /// A failing write reports `SQLITE_FULL` (disk full) instead of `SQLITE_IOERR_WRITE`
+    /// (other kinds ignore it).
     pub full: bool,
 }
 
 #[derive(Debug, Default)]
 struct PlanState {
-    calls: [u64; 3],
+    calls: [u64; Op::ALL.len()],
     fault: Option<Fault>,
-    broken: bool,
+    broken: Option<u8>,
     fired: u64,
 }
 
@@ -108,11 +140,11 @@ impl FaultPlan {
         let n = s.calls[op.index()];
         let fault = s.fault?;
         let hit = fault.op == op && n == fault.nth;
-        if !(hit || s.broken) {
+        if !(hit || s.broken == Some(op.group())) {
             return None;
         }
         if hit && fault.mode == Mode::FromThenOn {
-            s.broken = true;
+            s.broken = Some(op.group());
         }
         s.fired += 1;
         Some(match op {
@@ -120,6 +152,9 @@ impl FaultPlan {
             Op::Write => ffi::SQLITE_IOERR_WRITE,
             Op::Sync => ffi::SQLITE_IOERR_FSYNC,
             Op::Truncate => ffi::SQLITE_IOERR_TRUNCATE,
+            Op::Read => ffi::SQLITE_IOERR_READ,
+            Op::ShmMap => ffi::SQLITE_IOERR_SHMMAP,
+            Op::ShmLock => ffi::SQLITE_IOERR_SHMLOCK,
         })
     }
 }
@@ -380,6 +415,10 @@ unsafe extern "C" fn file_read(
     amount: c_int,
     offset: ffi::sqlite3_int64,
 ) -> c_int {
+    // SAFETY: SQLite calls xRead only on files our xOpen opened.
+    if let Some(rc) = unsafe { planned_failure(file, Op::Read) } {
+        return rc;
+    }
     real_file!(file, xRead, ffi::SQLITE_IOERR_READ, buf, amount, offset)
 }
 
@@ -465,6 +504,13 @@ unsafe extern "C" fn file_shm_map(
     extend: c_int,
     out: *mut *mut c_void,
 ) -> c_int {
+    // SAFETY: SQLite calls xShmMap only on files our xOpen opened (with version >= 2).
+    if let Some(rc) = unsafe { planned_failure(file, Op::ShmMap) } {
+        // Contract: on error the output pointer is null (nothing mapped).
+        // SAFETY: `out` is SQLite's pointer to where the region's address goes.
+        unsafe { *out = ptr::null_mut() };
+        return rc;
+    }
     real_file!(
         file,
         xShmMap,
@@ -482,6 +528,12 @@ unsafe extern "C" fn file_shm_lock(
     n: c_int,
     flags: c_int,
 ) -> c_int {
+    if flags & ffi::SQLITE_SHM_LOCK != 0 {
+        // SAFETY: SQLite calls xShmLock only on files our xOpen opened (with version >= 2).
+        if let Some(rc) = unsafe { planned_failure(file, Op::ShmLock) } {
+            return rc;
+        }
+    }
     real_file!(file, xShmLock, ffi::SQLITE_IOERR_SHMLOCK, offset, n, flags)
 }
 
