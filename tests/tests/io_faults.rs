@@ -160,7 +160,7 @@ const RESTART: usize = 6;
 
 /// Closes the store and opens it again, as after the app was restarted; if the open fails,
 /// tries once more. `None` if the store cannot be opened any more: the day ends there.
-fn restart(store: Store, open_at: &str, out: &mut Outcome) -> Option<Store> {
+fn restart(store: Store, open_at: &str, at: usize, out: &mut Outcome) -> Option<Store> {
     drop(store);
     if !out.failures.is_empty() {
         out.restarted_after_failure = true;
@@ -170,7 +170,7 @@ fn restart(store: Store, open_at: &str, out: &mut Outcome) -> Option<Store> {
             Ok(store) => return Some(store),
             Err(e) => out
                 .failures
-                .push((RESTART, e.code().to_owned(), format!("restart: {e}"))),
+                .push((at, e.code().to_owned(), format!("restart: {e}"))),
         }
     }
     None
@@ -178,7 +178,12 @@ fn restart(store: Store, open_at: &str, out: &mut Outcome) -> Option<Store> {
 
 /// The scripted workload through `open_at` (a path or a `file:` URI). Never panics on a store
 /// error: it records the outcome and goes on, as an officer would.
-fn workload(open_at: &str) -> Outcome {
+///
+/// With `restart_after_failure`, a failed operation is followed by a restart of the app, as
+/// its storage error asks the officer to do: after a failed read SQLCipher keeps the
+/// connection failing (it decrypts the page that was never read, the HMAC check fails and it
+/// marks the database unusable), so only a fresh connection goes on.
+fn workload(open_at: &str, restart_after_failure: bool) -> Outcome {
     let mut out = Outcome::default();
     let Ok(mut store) = Store::open(open_at, Some(&KEY)) else {
         return out;
@@ -186,8 +191,10 @@ fn workload(open_at: &str) -> Outcome {
     out.opened = true;
     let mut slots: [Option<RecordId>; 4] = [None; 4];
     for i in 0..STEPS {
-        if i == RESTART {
-            match restart(store, open_at, &mut out) {
+        let failed_before =
+            restart_after_failure && out.failures.last().is_some_and(|f| f.0 + 1 == i);
+        if i == RESTART || failed_before {
+            match restart(store, open_at, i, &mut out) {
                 Some(s) => store = s,
                 None => return out,
             }
@@ -531,7 +538,7 @@ fn io_errors_lose_nothing_acknowledged_and_show_nothing_half_written() {
     let started = std::time::Instant::now();
     let clean = dir.path().join("clean.db");
     plan.reset();
-    let out = workload(&faultvfs::uri(&clean, vfs));
+    let out = workload(&faultvfs::uri(&clean, vfs), false);
     let calls: Vec<u64> = Op::ALL.iter().map(|&op| plan.calls(op)).collect();
     assert!(out.opened && out.failures.is_empty(), "clean run: {out:?}");
     assert_eq!(out.acknowledged, STEPS);
@@ -581,7 +588,9 @@ fn io_errors_lose_nothing_acknowledged_and_show_nothing_half_written() {
                 };
                 let path = dir.path().join(format!("run-{runs}.db"));
                 plan.arm(fault);
-                let run = catch_unwind(AssertUnwindSafe(|| workload(&faultvfs::uri(&path, vfs))));
+                let run = catch_unwind(AssertUnwindSafe(|| {
+                    workload(&faultvfs::uri(&path, vfs), reads)
+                }));
                 tally.fired += usize::from(plan.fired() > 0);
                 plan.reset();
                 runs += 1;

@@ -26,6 +26,9 @@ pub enum StoreError {
     /// An Automerge document or change could not be read or applied.
     #[error("文档数据无法处理：{0} / a document or change is damaged")]
     Document(String),
+    /// The store file could not be read from the disk.
+    #[error("数据库文件无法读取：{0} / the store file cannot be read")]
+    Unreadable(String),
     /// The database failed.
     #[error("数据库错误：{0} / storage failed")]
     Sqlite(#[from] rusqlite::Error),
@@ -42,7 +45,7 @@ impl StoreError {
             StoreError::TooNew { .. } => "store_too_new",
             StoreError::BadPath(_) => "bad_path",
             StoreError::Document(_) => "document",
-            StoreError::Sqlite(_) => "storage",
+            StoreError::Unreadable(_) | StoreError::Sqlite(_) => "storage",
         }
     }
 

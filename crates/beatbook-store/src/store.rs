@@ -194,8 +194,26 @@ impl Store {
         key: Option<&StoreKey>,
         clock: Arc<dyn Clock>,
     ) -> Result<Store> {
-        let conn = Connection::open(path)?;
-        Self::init(conn, key, clock)
+        let path = path.as_ref();
+        match Self::init(Connection::open(path)?, key, clock.clone()) {
+            // SQLCipher reads the file's salt itself and, if that read fails, goes on with a
+            // random salt: a disk error then looks exactly like a wrong key. Before telling
+            // the officer their PIN is wrong, read the header once more, directly, and try
+            // again on a fresh connection (a passing read error then opens the store).
+            Err(StoreError::WrongKey) => {
+                let mut header = [0u8; 16];
+                if let Ok(mut file) = std::fs::File::open(path) {
+                    use std::io::Read;
+                    if let Err(e) = file.read_exact(&mut header) {
+                        if e.kind() != std::io::ErrorKind::UnexpectedEof {
+                            return Err(StoreError::Unreadable(e.to_string()));
+                        }
+                    }
+                }
+                Self::init(Connection::open(path)?, key, clock)
+            }
+            other => other,
+        }
     }
 
     /// A store in memory (tests and simulations).
