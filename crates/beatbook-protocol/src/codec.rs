@@ -26,10 +26,24 @@ pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, CodecError> {
     zstd::bulk::compress(&raw, 3).map_err(|e| CodecError::Compression(e.to_string()))
 }
 
-/// Decodes a message from the wire.
+/// Decodes a message from the wire. The body is decompressed as a stream into a buffer that
+/// grows with what it holds, and refused once it passes [`MAX_DECODED_BYTES`]: an idle sync
+/// costs kilobytes, not the limit (zstd's one-shot decompression reserves the whole limit
+/// for every body).
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, CodecError> {
-    let raw = zstd::bulk::decompress(body, MAX_DECODED_BYTES)
-        .map_err(|e| CodecError::Compression(e.to_string()))?;
+    use std::io::Read;
+    let compression = |e: std::io::Error| CodecError::Compression(e.to_string());
+    let mut raw = Vec::new();
+    zstd::stream::read::Decoder::with_buffer(body)
+        .map_err(compression)?
+        .take(MAX_DECODED_BYTES as u64 + 1)
+        .read_to_end(&mut raw)
+        .map_err(compression)?;
+    if raw.len() > MAX_DECODED_BYTES {
+        return Err(CodecError::Compression(format!(
+            "expands beyond {MAX_DECODED_BYTES} bytes"
+        )));
+    }
     Ok(postcard::from_bytes(&raw)?)
 }
 
