@@ -2,10 +2,11 @@
 //! The normal test run has a short version of each; this runs them at length, in release
 //! mode, each step reporting its own figures.
 //!
-//! Options: `--seeds N` convergence-fuzz seeds (default 20000), `--kills N` server and client
-//! SIGKILL rounds (default 300), `--crashes N` store writer crashes (default 500),
-//! `--inputs N` mutated inputs per fuzz target (default 1000000), `--devices N` and
-//! `--load-secs N` sustained load (default 300 devices for 600 s), `--seed N` first seed.
+//! Options: `--seeds N` convergence-fuzz seeds (default 1000000: days on two cores; shard it
+//! across machines with `--seed`), `--kills N` server and client SIGKILL rounds (default 300),
+//! `--crashes N` store writer crashes (default 500), `--inputs N` mutated inputs per fuzz
+//! target (default 1000000), `--devices N` and `--load-secs N` sustained load (default 300
+//! devices for 600 s), `--seed N` first seed.
 
 use std::path::Path;
 
@@ -25,7 +26,7 @@ struct Soak {
 
 fn parse(args: &[std::ffi::OsString]) -> Result<Soak> {
     let mut soak = Soak {
-        seeds: 20_000,
+        seeds: 1_000_000,
         kills: 300,
         crashes: 500,
         inputs: 1_000_000,
