@@ -4,9 +4,11 @@
 //! returns `Err` for anything the server must never do: panic, answer 5xx, answer without a
 //! JSON `{code, message}`, or change stored state while refusing.
 //!
-//! Runs on stable Rust: [`fuzz`] is a seeded, coverage-less mutation loop over the committed
-//! corpus (`corpus/<target>/`, real requests made by [`generate_corpus`]); see
-//! docs/reliability.md for why cargo-fuzz/libFuzzer is not used here.
+//! Two ways to run them: `fuzz/` holds cargo-fuzz (libFuzzer, coverage-guided) targets over
+//! these same functions, whose merged corpus (`fuzz/corpus/<target>/`) is committed; and
+//! [`fuzz`] is a seeded, coverage-less mutation loop over the seed corpus
+//! (`corpus/<target>/`, real requests made by [`generate_corpus`]) that needs no sanitizer
+//! runtime. Every CI run replays both corpora (`tests/corpus.rs`); see docs/reliability.md.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -286,9 +288,23 @@ pub fn corpus_dir(target: &str) -> PathBuf {
         .join(target)
 }
 
+/// Where libFuzzer's corpus of `target` lives: the inputs `cargo fuzz` found that reach new
+/// code, merged and minimised, committed so every CI run replays them.
+pub fn libfuzzer_corpus_dir(target: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz")
+        .join("corpus")
+        .join(target)
+}
+
 /// The committed corpus of `target`, sorted by file name.
 pub fn load_corpus(target: &str) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(corpus_dir(target))
+    load_dir(&corpus_dir(target))
+}
+
+/// Every file in `dir`, sorted by name (none if the folder does not exist).
+pub fn load_dir(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
         .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
     files.sort();

@@ -1,7 +1,8 @@
-//! Every CI run replays the whole committed corpus through each target, checks the corpus is
-//! still made of real requests the server accepts, and runs a short seeded mutation loop.
+//! Every CI run replays the whole committed corpus through each target (the seed requests and
+//! what libFuzzer found), checks the seeds are still real requests the server accepts, and
+//! runs a short seeded mutation loop.
 
-use beatbook_fuzz::{fuzz, load_corpus, Harness, TARGETS};
+use beatbook_fuzz::{fuzz, libfuzzer_corpus_dir, load_corpus, load_dir, Harness, TARGETS};
 
 #[test]
 fn the_committed_corpus_replays_cleanly() {
@@ -12,6 +13,21 @@ fn the_committed_corpus_replays_cleanly() {
         for (name, bytes) in corpus {
             h.run(target, &bytes)
                 .unwrap_or_else(|e| panic!("corpus/{target}/{name}: {e}"));
+        }
+    }
+}
+
+#[test]
+fn the_libfuzzer_corpus_replays_cleanly() {
+    // What coverage-guided fuzzing found (merged, minimised): each input still gets an
+    // answer the server may give, and nothing refused changes the change log.
+    let h = Harness::new();
+    for target in TARGETS {
+        let corpus = load_dir(&libfuzzer_corpus_dir(target));
+        assert!(!corpus.is_empty(), "no libFuzzer corpus for {target}");
+        for (name, bytes) in corpus {
+            h.run(target, &bytes)
+                .unwrap_or_else(|e| panic!("fuzz/corpus/{target}/{name}: {e}"));
         }
     }
 }
