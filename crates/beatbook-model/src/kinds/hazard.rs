@@ -106,7 +106,10 @@ impl RecordData for Hazard {
         old.status.check(self.status)?;
         if self.status == HazardStatus::Cleared
             && old.status != HazardStatus::Cleared
-            && self.cleared_by.is_none()
+            && self
+                .cleared_by
+                .as_ref()
+                .is_none_or(|who| who.as_str().trim().is_empty())
         {
             return Err(ModelError::Invalid(vec![FieldError::new(
                 "cleared_by",
@@ -157,6 +160,11 @@ mod tests {
         };
         assert_eq!(errs[0].field, "cleared_by");
         assert!(cleared.check_update(&cleared).is_ok());
+        cleared.cleared_by = Some(" ".into());
+        assert!(
+            cleared.check_update(&rectifying).is_err(),
+            "a blank name is no name"
+        );
         cleared.cleared_by = Some("wang.aux".into());
         assert!(cleared.check_update(&rectifying).is_ok());
     }
