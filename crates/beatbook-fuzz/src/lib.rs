@@ -281,6 +281,15 @@ pub fn generate_corpus() -> Vec<(&'static str, Vec<u8>)> {
     out
 }
 
+/// One libFuzzer input for `target`, through a harness made on first use and kept for the
+/// whole run; panics (which libFuzzer reports as a crash, with the input) on a failure.
+pub fn libfuzzer_input(target: &str, input: &[u8]) {
+    static HARNESS: std::sync::OnceLock<Harness> = std::sync::OnceLock::new();
+    if let Err(e) = HARNESS.get_or_init(Harness::new).run(target, input) {
+        panic!("{target}: {e}");
+    }
+}
+
 /// Where a target's committed corpus lives.
 pub fn corpus_dir(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

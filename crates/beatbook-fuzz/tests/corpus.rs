@@ -2,34 +2,36 @@
 //! what libFuzzer found), checks the seeds are still real requests the server accepts, and
 //! runs a short seeded mutation loop.
 
-use beatbook_fuzz::{fuzz, libfuzzer_corpus_dir, load_corpus, load_dir, Harness, TARGETS};
+use std::path::PathBuf;
+
+use beatbook_fuzz::{
+    corpus_dir, fuzz, libfuzzer_corpus_dir, load_corpus, load_dir, Harness, TARGETS,
+};
+
+/// Runs every file of every target's corpus in `dir_of(target)` through the target.
+fn replay(dir_of: fn(&str) -> PathBuf) {
+    let h = Harness::new();
+    for target in TARGETS {
+        let dir = dir_of(target);
+        let corpus = load_dir(&dir);
+        assert!(!corpus.is_empty(), "no corpus in {}", dir.display());
+        for (name, bytes) in corpus {
+            h.run(target, &bytes)
+                .unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()));
+        }
+    }
+}
 
 #[test]
 fn the_committed_corpus_replays_cleanly() {
-    let h = Harness::new();
-    for target in TARGETS {
-        let corpus = load_corpus(target);
-        assert!(!corpus.is_empty(), "no corpus for {target}");
-        for (name, bytes) in corpus {
-            h.run(target, &bytes)
-                .unwrap_or_else(|e| panic!("corpus/{target}/{name}: {e}"));
-        }
-    }
+    replay(corpus_dir);
 }
 
 #[test]
 fn the_libfuzzer_corpus_replays_cleanly() {
     // What coverage-guided fuzzing found (merged, minimised): each input still gets an
     // answer the server may give, and nothing refused changes the change log.
-    let h = Harness::new();
-    for target in TARGETS {
-        let corpus = load_dir(&libfuzzer_corpus_dir(target));
-        assert!(!corpus.is_empty(), "no libFuzzer corpus for {target}");
-        for (name, bytes) in corpus {
-            h.run(target, &bytes)
-                .unwrap_or_else(|e| panic!("fuzz/corpus/{target}/{name}: {e}"));
-        }
-    }
+    replay(libfuzzer_corpus_dir);
 }
 
 #[test]
