@@ -2,13 +2,23 @@
 //! (postcard, then zstd), how requests and changes are signed, and the error shape.
 //! Changing a wire type is a protocol change: bump [`PROTOCOL_VERSION`] and its test.
 
+mod change;
 mod codec;
 mod error;
+mod report;
 mod signing;
 mod wire;
 
-pub use codec::{decode, encode, CodecError, MAX_BODY_BYTES, MAX_DECODED_BYTES};
+pub use change::{
+    read_change, ChangeChunk, ChangeError, PushBudget, MAX_CHANGE_BYTES, MAX_CHANGE_OPS,
+    MAX_PUSHED_CHANGES,
+};
+pub use codec::{
+    decode, decode_request, encode, request_decoded_limit, CodecError, MAX_BODY_BYTES,
+    MAX_DECODED_BYTES,
+};
 pub use error::{ApiErrorBody, ErrorCode};
+pub use report::{UnreadableRecord, UnreadableReport, MAX_UNREADABLE_REPORTED, UNREADABLE_PATH};
 pub use signing::{
     change_payload, request_payload, verify, DeviceKey, SignatureError, SIGNATURE_HEADER,
     TIME_HEADER,
