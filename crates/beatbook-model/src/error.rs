@@ -27,8 +27,10 @@ pub enum Problem {
     IdNumberFormat,
     /// A resident ID number whose region code is not a Chinese province.
     IdNumberRegion,
-    /// A resident ID number whose birth date does not exist or lies in the future.
+    /// A resident ID number whose birth date is not a date that exists (e.g. 19850230).
     IdNumberBirthDate,
+    /// A resident ID number whose birth date lies after today.
+    IdNumberBirthFuture,
     /// A resident ID number whose check digit (GB 11643-1999, MOD 11-2) is wrong.
     IdNumberChecksum { expected: char },
     /// Not a mainland mobile number (11 digits starting 13–19).
@@ -37,6 +39,8 @@ pub enum Problem {
     NotAllowed { value: String, allowed: Vec<String> },
     /// A time too far in the future to be true.
     FarFuture,
+    /// A time before the earliest year a record may name (e.g. a year typed as 0202).
+    TooEarly { min_year: i32 },
     /// A time before another that it must follow.
     BeforeStart,
     /// A number outside its range.
@@ -71,10 +75,12 @@ impl FieldError {
             Problem::IdNumberFormat => "id_number_format",
             Problem::IdNumberRegion => "id_number_region",
             Problem::IdNumberBirthDate => "id_number_birth_date",
+            Problem::IdNumberBirthFuture => "id_number_birth_future",
             Problem::IdNumberChecksum { .. } => "id_number_checksum",
             Problem::Phone => "phone",
             Problem::NotAllowed { .. } => "not_allowed",
             Problem::FarFuture => "far_future",
+            Problem::TooEarly { .. } => "too_early",
             Problem::BeforeStart => "before_start",
             Problem::OutOfRange { .. } => "out_of_range",
             Problem::Coordinate => "coordinate",
@@ -107,6 +113,12 @@ impl FieldError {
             (Problem::IdNumberBirthDate, Lang::En) => {
                 format!("{f}: the birth date in the ID number is not a real date")
             }
+            (Problem::IdNumberBirthFuture, Lang::Zh) => {
+                format!("{f}：身份证号中的出生日期晚于今天")
+            }
+            (Problem::IdNumberBirthFuture, Lang::En) => {
+                format!("{f}: the birth date in the ID number is after today")
+            }
             (Problem::IdNumberChecksum { expected }, Lang::Zh) => {
                 format!("{f}：身份证号校验位错误（按前 17 位应为 {expected}），请核对")
             }
@@ -126,6 +138,12 @@ impl FieldError {
             (Problem::FarFuture, Lang::Zh) => format!("{f}：时间不能晚于现在太多，请检查设备时钟"),
             (Problem::FarFuture, Lang::En) => {
                 format!("{f}: the time is too far in the future; check the device clock")
+            }
+            (Problem::TooEarly { min_year }, Lang::Zh) => {
+                format!("{f}：时间不能早于 {min_year} 年，请检查年份")
+            }
+            (Problem::TooEarly { min_year }, Lang::En) => {
+                format!("{f}: the time cannot be before the year {min_year}; check the year")
             }
             (Problem::BeforeStart, Lang::Zh) => format!("{f}：不能早于开始时间"),
             (Problem::BeforeStart, Lang::En) => format!("{f}: cannot be before the start"),
@@ -169,6 +187,9 @@ pub enum ModelError {
     /// A duty rule that cannot be used as given.
     #[error("{}", self.message(Lang::Zh))]
     BadRule(crate::duty::RuleProblem),
+    /// The access rules refuse this user the change.
+    #[error("{}", .0.message(Lang::Zh))]
+    Forbidden(crate::access::Denied),
 }
 
 impl ModelError {
@@ -191,6 +212,7 @@ impl ModelError {
             ModelError::Malformed(_) => "malformed",
             ModelError::ReviewNotAllowed => "review_not_allowed",
             ModelError::BadRule(_) => "bad_rule",
+            ModelError::Forbidden(denied) => denied.code(),
         }
     }
 
@@ -232,6 +254,7 @@ impl ModelError {
                 "only a chief of the record's station or a county admin may review it".to_owned()
             }
             (ModelError::BadRule(problem), _) => problem.message(lang),
+            (ModelError::Forbidden(denied), _) => denied.message(lang).to_owned(),
         }
     }
 }

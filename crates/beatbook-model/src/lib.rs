@@ -14,7 +14,7 @@ pub mod status;
 pub mod time;
 pub mod validate;
 
-pub use access::{Assignment, Role};
+pub use access::{Assignment, Denied, Role};
 pub use duty::{DutyRule, RuleProblem, TAG_PREFIX as RULE_TAG_PREFIX};
 pub use error::{field_label, path_label, FieldError, Lang, ModelError, Problem};
 pub use ids::{RecordId, StationId, UserId, VillageId};

@@ -289,6 +289,29 @@ impl Record {
         self.body.kind()
     }
 
+    /// Validates the whole record against `now`: the envelope (id, scope, author, the times
+    /// the system keeps, the review) and the kind's fields; all problems are reported together.
+    /// The server runs this on every record a pushed change produces, the device before it
+    /// stores one, so a record one device can save is one every device can read.
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<(), ModelError> {
+        let mut c = Checker::new(now);
+        if self.id.0.is_nil() {
+            c.fail("id", crate::Problem::Required);
+        }
+        c.text("scope.station", self.scope.station.as_str(), true, 64);
+        c.text("scope.village", self.scope.village.as_str(), true, 64);
+        c.text("author", self.author.as_str(), true, 64);
+        c.instant("created_at", self.created_at);
+        c.instant("updated_at", self.updated_at);
+        if let Some(review) = &self.review {
+            c.text("review.by", review.by.as_str(), true, 64);
+            c.instant("review.at", review.at);
+            c.text("review.comment", &review.comment, false, REVIEW_COMMENT_MAX);
+        }
+        self.body.data().validate(&mut c);
+        c.finish()
+    }
+
     /// Checks that `self` may replace `old`: the id, scope, author and creation time are fixed,
     /// status moves follow the machines, and the new content is valid.
     pub fn check_update(&self, old: &Record, now: DateTime<Utc>) -> Result<(), ModelError> {
@@ -309,9 +332,9 @@ impl Record {
         self.body.check_update(&old.body)?;
         // Times are judged against the later of this device's clock and the record's last
         // edit: a handset whose clock lags must still be able to edit a record that a
-        // correctly set device filed "in its future". Every time check is an upper bound, so
-        // this only ever accepts what the record already held, never less.
-        self.body.validate(now.max(old.updated_at))
+        // correctly set device filed "in its future". The upper bounds move with it; the
+        // lower bounds are fixed, so this only ever accepts what the record already held.
+        self.validate(now.max(old.updated_at))
     }
 }
 

@@ -15,6 +15,32 @@ const PROVINCES: [u32; 34] = [
 ];
 /// How far ahead of the device clock a recorded time may lie (clock drift, time zones).
 pub const FUTURE_SLACK: Duration = Duration::hours(24);
+/// The earliest year any recorded time may name: nothing this application records happened
+/// before it, and every year from here to [`latest_time`] is written with four digits, so it
+/// sorts as text and reads back in every form the store and the wire use.
+pub const EARLIEST_YEAR: i32 = 1900;
+/// How far ahead of now a due date may lie.
+pub const DUE_HORIZON: Duration = Duration::days(5 * 366);
+
+/// The earliest instant a record may name: 1900-01-01 00:00 UTC.
+pub fn earliest_time() -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(EARLIEST_YEAR, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// The latest instant a record may name when judged at `now`: a due date's horizon, which
+/// is beyond every "happened" bound.
+pub fn latest_time(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.checked_add_signed(DUE_HORIZON)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Whether `t` lies in the range any record time may take when judged at `now`.
+pub fn time_in_range(t: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    t >= earliest_time() && t <= latest_time(now)
+}
 
 /// Normalises an ID number as typed: trims spaces and upper-cases a final x.
 pub fn normalize_id_number(s: &str) -> String {
@@ -49,16 +75,42 @@ pub fn check_id_number(raw: &str, today: NaiveDate) -> Result<(), Problem> {
     if !PROVINCES.contains(&province) {
         return Err(Problem::IdNumberRegion);
     }
-    let birth =
-        NaiveDate::parse_from_str(&id[6..14], "%Y%m%d").map_err(|_| Problem::IdNumberBirthDate)?;
-    if birth > today || birth.year() < 1900 {
-        return Err(Problem::IdNumberBirthDate);
+    let birth = id_birth_date(&id).ok_or(Problem::IdNumberBirthDate)?;
+    if birth > today {
+        return Err(Problem::IdNumberBirthFuture);
     }
     let expected = id_check_char(&id[..17]).ok_or(Problem::IdNumberFormat)?;
     if char::from(bytes[17]) != expected {
         return Err(Problem::IdNumberChecksum { expected });
     }
     Ok(())
+}
+
+/// The birth date an ID number carries (characters 7–14), if it is a date that exists.
+pub fn id_birth_date(id: &str) -> Option<NaiveDate> {
+    let digits = id.get(6..14)?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    NaiveDate::parse_from_str(digits, "%Y%m%d").ok()
+}
+
+/// The oldest age an ID number's birth date plausibly gives; past it the number is kept but
+/// the person is asked to check it ([`id_number_age_warning`]).
+pub const PLAUSIBLE_MAX_AGE: i32 = 120;
+
+/// A warning, never a refusal, for an otherwise valid ID number whose birth date makes its
+/// holder older than [`PLAUSIBLE_MAX_AGE`] at `today` — such numbers exist (the standard's own
+/// example was born in 1880), but a typing slip is likelier. Returns the age in years.
+pub fn id_number_age_warning(raw: &str, today: NaiveDate) -> Option<i32> {
+    let id = normalize_id_number(raw);
+    check_id_number(&id, today).ok()?;
+    let birth = id_birth_date(&id)?;
+    let mut age = today.year() - birth.year();
+    if (today.month(), today.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    (age > PLAUSIBLE_MAX_AGE).then_some(age)
 }
 
 /// Normalises a phone number as typed: drops spaces, dashes and a leading +86 / 0086.
@@ -143,16 +195,51 @@ impl Checker {
         }
     }
 
-    /// A time at which something happened: not later than now (with slack for clock drift).
+    /// A time at which something happened: not before [`EARLIEST_YEAR`], not later than now
+    /// (with slack for clock drift).
     pub fn happened(&mut self, field: &str, t: DateTime<Utc>) {
-        if t > self.now + FUTURE_SLACK {
+        if t < earliest_time() {
+            self.fail(
+                field,
+                Problem::TooEarly {
+                    min_year: EARLIEST_YEAR,
+                },
+            );
+        } else if t > self
+            .now
+            .checked_add_signed(FUTURE_SLACK)
+            .unwrap_or(self.now)
+        {
             self.fail(field, Problem::FarFuture);
         }
     }
 
-    /// A time something is due: may be ahead, but not absurdly (five years).
+    /// A time something is due: may be ahead, but not absurdly (five years), and not before
+    /// [`EARLIEST_YEAR`].
     pub fn due(&mut self, field: &str, t: DateTime<Utc>) {
-        if t > self.now + Duration::days(5 * 366) {
+        if t < earliest_time() {
+            self.fail(
+                field,
+                Problem::TooEarly {
+                    min_year: EARLIEST_YEAR,
+                },
+            );
+        } else if t > latest_time(self.now) {
+            self.fail(field, Problem::FarFuture);
+        }
+    }
+
+    /// A time kept by the system (created, updated, reviewed): within the range any record
+    /// time may take, so it is stored, sent and read back the same everywhere.
+    pub fn instant(&mut self, field: &str, t: DateTime<Utc>) {
+        if t < earliest_time() {
+            self.fail(
+                field,
+                Problem::TooEarly {
+                    min_year: EARLIEST_YEAR,
+                },
+            );
+        } else if t > latest_time(self.now) {
             self.fail(field, Problem::FarFuture);
         }
     }
@@ -239,16 +326,56 @@ mod tests {
             ),
             (
                 &*with_check("41092230010101001"),
-                Problem::IdNumberBirthDate,
+                Problem::IdNumberBirthFuture,
             ),
             (
-                &*with_check("41092218991231001"),
-                Problem::IdNumberBirthDate,
+                &*with_check("41092220261129001"),
+                Problem::IdNumberBirthFuture,
             ),
         ];
         for (id, want) in cases {
             assert_eq!(check_id_number(id, today()), Err(want), "{id}");
         }
+    }
+
+    #[test]
+    fn the_standards_own_example_is_valid_and_old_dates_exist() {
+        // GB 11643-1999's worked example: born 1880-01-01 in 广东省潮阳县.
+        assert_eq!(check_id_number("440524188001010014", today()), Ok(()));
+        // A birth date that exists is never reported as not existing, however old.
+        for first17 in [
+            "41092218991231001",
+            "11010518000101001",
+            "41092219000101001",
+        ] {
+            assert_eq!(
+                check_id_number(&with_check(first17), today()),
+                Ok(()),
+                "{first17}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_implausible_age_is_a_warning_not_a_refusal() {
+        assert_eq!(
+            id_number_age_warning("440524188001010014", today()),
+            Some(146)
+        );
+        assert_eq!(
+            id_number_age_warning(&with_check("41092219061128001"), today()),
+            None,
+            "120 today is still plausible"
+        );
+        assert_eq!(
+            id_number_age_warning(&with_check("41092219061129001"), today()),
+            None
+        );
+        assert_eq!(
+            id_number_age_warning(&with_check("41092219051128001"), today()),
+            Some(121)
+        );
+        assert_eq!(id_number_age_warning("not a number", today()), None);
     }
 
     #[test]

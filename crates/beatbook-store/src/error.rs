@@ -49,6 +49,16 @@ impl StoreError {
         }
     }
 
+    /// Whether this is the record's fault (its document or changes cannot be read, applied or
+    /// projected) rather than the device's (storage, key): such a record is kept aside as
+    /// unreadable and the rest of a sync goes on.
+    pub fn is_unreadable_record(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Document(_) | StoreError::Model(_) | StoreError::BadPath(_)
+        )
+    }
+
     /// The message for people in `lang`.
     pub fn message(&self, lang: Lang) -> String {
         match self {

@@ -14,5 +14,5 @@ pub use error::{Result, StoreError};
 pub use schema::VERSION as SCHEMA_VERSION;
 pub use store::{
     ApplyReport, IncomingChange, ListQuery, PendingChange, PersonHit, RecordView, Store, StoreKey,
-    Summary, COMPACT_AT,
+    Summary, Unreadable, COMPACT_AT,
 };

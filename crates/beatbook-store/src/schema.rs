@@ -111,6 +111,20 @@ const MIGRATIONS: &[&str] = &[
     UPDATE records SET reviewed = (json_extract(json, '$.review') IS NOT NULL);
     CREATE INDEX records_by_reviewed ON records (reviewed, station, occurred_at);
     "#,
+    // 3: records pulled from the server that this device cannot read (a newer version's kind,
+    // a bug, a hostile peer). They are kept, never fatal to a sync: the document stays in
+    // doc_chunks when it could be stored, else the bytes as received are kept here.
+    r#"
+    CREATE TABLE unreadable (
+        record_id  TEXT PRIMARY KEY,
+        author     TEXT NOT NULL DEFAULT '',
+        reason     TEXT NOT NULL,
+        data       BLOB,
+        first_seen TEXT NOT NULL,
+        notified   INTEGER NOT NULL DEFAULT 0,
+        reported   INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -137,6 +137,22 @@ pub struct ApplyReport {
     pub records: Vec<RecordId>,
     /// Records whose document cannot be read yet (waiting for earlier changes).
     pub incomplete: Vec<RecordId>,
+    /// Records newly found unreadable and kept aside ([`Store::unreadable`]).
+    pub unreadable: Vec<RecordId>,
+}
+
+/// A record pulled from the server that this device cannot read: kept (byte for byte),
+/// listed as 无法读取, never fatal to a sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unreadable {
+    /// The record's id.
+    pub id: RecordId,
+    /// Who wrote it, when the document says ("" when it cannot be told).
+    pub author: String,
+    /// Why it cannot be read (for the admin; not for officers).
+    pub reason: String,
+    /// When this device first failed to read it.
+    pub first_seen: DateTime<Utc>,
 }
 
 /// A person found by ID number or phone, and the record naming them.
@@ -164,13 +180,20 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// How the store writes a time: RFC 3339 in UTC with milliseconds. Years 0–9999 (every
+/// time the model accepts) come out as four digits, so the text sorts in time order; chrono
+/// writes any other year with a sign (`-0001`, `+10000`), which [`parse_ts`] reads back too.
+const TS_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3fZ";
+
 fn ts(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    t.format(TS_FORMAT).to_string()
 }
 
+/// Reads what [`ts`] wrote, for every instant chrono can hold (see the round-trip test).
 fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.to_utc())
+    chrono::NaiveDateTime::parse_from_str(s, TS_FORMAT)
+        .map(|t| t.and_utc())
+        .or_else(|_| DateTime::parse_from_rfc3339(s).map(|t| t.to_utc()))
         .map_err(|e| StoreError::Document(format!("bad time {s}: {e}")))
 }
 
@@ -341,7 +364,6 @@ impl Store {
     /// it is invalid.
     pub fn create(&mut self, author: &UserId, scope: Scope, body: Body) -> Result<Record> {
         let now = self.now();
-        body.validate(now)?;
         let record = Record {
             id: RecordId::new(),
             scope,
@@ -352,6 +374,7 @@ impl Store {
             review: None,
             body,
         };
+        record.validate(now)?;
         let mut doc = AutoCommit::new().with_actor(self.actor.clone());
         doc::reconcile_root(&mut doc, &json!({}), &to_json(&record)?)?;
         self.commit_local(record.id, doc)?;
@@ -399,7 +422,7 @@ impl Store {
         let (json, _) = doc::hydrate(&doc)?;
         let record: Record = serde_json::from_value(json)
             .map_err(|e| beatbook_model::ModelError::Malformed(e.to_string()))?;
-        record.body.validate(now)?;
+        record.validate(now.max(record.updated_at))?;
         self.commit_local(id, doc)?;
         self.get(id)?.ok_or(StoreError::NotFound(id))
     }
@@ -550,9 +573,19 @@ impl Store {
         documents: &[(RecordId, Vec<u8>)],
         meta: &[(&str, &str)],
     ) -> Result<ApplyReport> {
+        // Whatever one record holds, the others still sync: a document or change that cannot
+        // be read, or a record whose changes cannot be applied, is kept aside as unreadable
+        // (its bytes as received), and the rest of the pull goes in.
+        let mut unreadable: Vec<(RecordId, String, Vec<u8>)> = Vec::new();
         let mut from_docs = Vec::new();
         for (id, bytes) in documents {
-            let mut doc = AutoCommit::load(bytes).map_err(doc_err)?;
+            let mut doc = match AutoCommit::load(bytes) {
+                Ok(doc) => doc,
+                Err(e) => {
+                    unreadable.push((*id, format!("document: {e}"), bytes.clone()));
+                    continue;
+                }
+            };
             from_docs.extend(
                 doc.get_changes(&[])
                     .into_iter()
@@ -565,7 +598,13 @@ impl Store {
         let changes: Vec<&IncomingChange> = from_docs.iter().chain(changes).collect();
         let mut by_record: Vec<(RecordId, Vec<Change>)> = Vec::new();
         for c in changes {
-            let change = Change::from_bytes(c.bytes.clone()).map_err(doc_err)?;
+            let change = match Change::from_bytes(c.bytes.clone()) {
+                Ok(change) => change,
+                Err(e) => {
+                    unreadable.push((c.record_id, format!("change: {e}"), c.bytes.clone()));
+                    continue;
+                }
+            };
             match by_record.iter_mut().find(|(id, _)| *id == c.record_id) {
                 Some((_, list)) => list.push(change),
                 None => by_record.push((c.record_id, vec![change])),
@@ -573,18 +612,46 @@ impl Store {
         }
         let mut report = ApplyReport::default();
         let mut touched = Vec::new();
+        let at = ts(self.clock.now());
         let tx = self.conn.transaction()?;
-        for (id, changes) in by_record {
-            let mut doc = match self.docs.remove(&id) {
-                Some(doc) => doc,
-                None => load_doc(&tx, id, &self.actor)?
-                    .unwrap_or_else(|| AutoCommit::new().with_actor(self.actor.clone())),
-            };
-            let result = apply_to_doc(&tx, id, &mut doc, changes, &mut report);
-            touched.push((id, doc));
-            // On error the transaction rolls back and the documents touched in memory are
-            // dropped, so the cache cannot hold what the database does not.
-            result?;
+        for (id, mut changes) in by_record {
+            let raw: Vec<u8> = changes
+                .iter_mut()
+                .flat_map(|c| c.bytes().into_owned())
+                .collect();
+            let before = report.clone();
+            run(&tx, "SAVEPOINT pulled_record", [])?;
+            let attempt = match self.docs.remove(&id) {
+                Some(doc) => Ok(doc),
+                None => load_doc(&tx, id, &self.actor)
+                    .map(|d| d.unwrap_or_else(|| AutoCommit::new().with_actor(self.actor.clone()))),
+            }
+            .and_then(|mut doc| {
+                apply_to_doc(&tx, id, &mut doc, changes, &mut report, &at)?;
+                Ok(doc)
+            });
+            match attempt {
+                Ok(doc) => {
+                    run(&tx, "RELEASE pulled_record", [])?;
+                    touched.push((id, doc));
+                }
+                // Storage failing is the device's problem, not the record's: the whole pull
+                // rolls back and is retried. The cache cannot hold what the database does not.
+                Err(e) if !e.is_unreadable_record() => return Err(e),
+                Err(e) => {
+                    run(&tx, "ROLLBACK TO pulled_record", [])?;
+                    run(&tx, "RELEASE pulled_record", [])?;
+                    report = before;
+                    unreadable.push((id, e.to_string(), raw));
+                }
+            }
+        }
+        for (id, reason, bytes) in unreadable {
+            let author = author_in(&bytes);
+            let new = keep_unreadable(&tx, id, &author, &reason, Some(&bytes), &at)?;
+            if new && !report.unreadable.contains(&id) {
+                report.unreadable.push(id);
+            }
         }
         for (key, value) in meta {
             tx.execute(
@@ -598,6 +665,93 @@ impl Store {
             self.cache(id, doc);
         }
         Ok(report)
+    }
+
+    /// The records this device holds but cannot read, oldest first.
+    pub fn unreadable(&self) -> Result<Vec<Unreadable>> {
+        self.unreadable_where("1")
+    }
+
+    /// Unreadable records the user has not been told about yet; they count as told from now.
+    pub fn take_unnotified_unreadable(&mut self) -> Result<Vec<Unreadable>> {
+        let list = self.unreadable_where("notified = 0")?;
+        run(
+            &self.conn,
+            "UPDATE unreadable SET notified = 1 WHERE notified = 0",
+            [],
+        )?;
+        Ok(list)
+    }
+
+    /// Unreadable records not yet reported to the server.
+    pub fn unreported_unreadable(&self) -> Result<Vec<Unreadable>> {
+        self.unreadable_where("reported = 0")
+    }
+
+    /// Marks unreadable records as reported to the server.
+    pub fn mark_unreadable_reported(&mut self, ids: &[RecordId]) -> Result<()> {
+        for id in ids {
+            run(
+                &self.conn,
+                "UPDATE unreadable SET reported = 1 WHERE record_id = ?1",
+                [id.to_string()],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The bytes kept for an unreadable record: as received when they could not be stored as
+    /// a document, else the stored document's chunks in order.
+    pub fn unreadable_bytes(&self, id: RecordId) -> Result<Vec<u8>> {
+        let kept: Option<Option<Vec<u8>>> = self
+            .conn
+            .query_row(
+                "SELECT data FROM unreadable WHERE record_id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match kept {
+            Some(Some(bytes)) => Ok(bytes),
+            Some(None) => {
+                let mut stmt = self.conn.prepare_cached(
+                    "SELECT data FROM doc_chunks WHERE record_id = ?1 ORDER BY seq",
+                )?;
+                let chunks = stmt.query_map([id.to_string()], |r| r.get::<_, Vec<u8>>(0))?;
+                let mut out = Vec::new();
+                for c in chunks {
+                    out.extend(c?);
+                }
+                Ok(out)
+            }
+            None => Err(StoreError::NotFound(id)),
+        }
+    }
+
+    fn unreadable_where(&self, filter: &str) -> Result<Vec<Unreadable>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT record_id, author, reason, first_seen FROM unreadable WHERE {filter}
+             ORDER BY first_seen, record_id"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, author, reason, first_seen) = row?;
+            out.push(Unreadable {
+                id: parse_id(&id)?,
+                author,
+                reason,
+                first_seen: parse_ts(&first_seen)?,
+            });
+        }
+        Ok(out)
     }
 
     /// Sets a change of this device aside after the server refused it for good: it leaves
@@ -865,6 +1019,7 @@ fn apply_to_doc(
     doc: &mut AutoCommit,
     changes: Vec<Change>,
     report: &mut ApplyReport,
+    at: &str,
 ) -> Result<()> {
     let key = id.to_string();
     let mut waiting: Vec<(Change, bool)> = Vec::new();
@@ -923,8 +1078,20 @@ fn apply_to_doc(
     if progressed {
         if project(tx, id, doc)? {
             report.records.push(id);
+            run(tx, "DELETE FROM unreadable WHERE record_id = ?1", [&key])?;
         } else {
-            report.incomplete.push(id);
+            // Every change applied, yet the content is not a record this version can read
+            // (a newer version's kind, a bug, a hostile peer): the document stays in
+            // doc_chunks byte for byte, and the record is listed as unreadable.
+            let (json, _) = doc::hydrate(doc)?;
+            let reason = match serde_json::from_value::<Record>(json.clone()) {
+                Err(e) => format!("not a record: {e}"),
+                Ok(r) => format!("the document holds record {} instead", r.id),
+            };
+            let author = json["author"].as_str().unwrap_or_default().to_owned();
+            if keep_unreadable(tx, id, &author, &reason, None, at)? {
+                report.unreadable.push(id);
+            }
         }
         maybe_compact(tx, id, doc)?;
     } else if tx
@@ -935,6 +1102,61 @@ fn apply_to_doc(
         report.incomplete.push(id);
     }
     Ok(())
+}
+
+/// Lists `id` as unreadable (keeping `data`, the bytes as received, when given); returns
+/// whether it is newly listed. A record already listed keeps its first reason and time, and
+/// bytes received later are added to those kept.
+fn keep_unreadable(
+    conn: &Connection,
+    id: RecordId,
+    author: &str,
+    reason: &str,
+    data: Option<&[u8]>,
+    at: &str,
+) -> Result<bool> {
+    let key = id.to_string();
+    let known = conn
+        .prepare_cached("SELECT 1 FROM unreadable WHERE record_id = ?1")?
+        .exists([&key])?;
+    if known {
+        if let Some(data) = data {
+            run(
+                conn,
+                "UPDATE unreadable SET data = COALESCE(data, x'') || ?2 WHERE record_id = ?1",
+                params![key, data],
+            )?;
+        }
+        return Ok(false);
+    }
+    run(
+        conn,
+        "INSERT INTO unreadable (record_id, author, reason, data, first_seen)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            key,
+            author,
+            reason.chars().take(500).collect::<String>(),
+            data,
+            at
+        ],
+    )?;
+    Ok(true)
+}
+
+/// Who wrote a record, read leniently from bytes that may not load: "" when they do not say.
+fn author_in(bytes: &[u8]) -> String {
+    use automerge::ReadDoc;
+    AutoCommit::load(bytes)
+        .ok()
+        .and_then(|doc| match doc.get(automerge::ROOT, "author") {
+            Ok(Some((automerge::Value::Scalar(s), _))) => match s.as_ref() {
+                automerge::ScalarValue::Str(s) => Some(s.to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 /// `execute` through the statement cache: every save and every pulled record runs the same
@@ -1091,5 +1313,44 @@ fn people(body: &Body) -> Vec<Person> {
             .map(|p| (p.name.clone(), p.id_number.clone(), p.phone.clone()))
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every instant chrono can hold, in milliseconds (the precision the store keeps).
+    fn any_instant() -> impl Strategy<Value = DateTime<Utc>> {
+        let min = DateTime::<Utc>::MIN_UTC.timestamp_millis();
+        let max = DateTime::<Utc>::MAX_UTC.timestamp_millis();
+        (min..=max).prop_map(|ms| DateTime::from_timestamp_millis(ms).expect("in chrono's range"))
+    }
+
+    proptest! {
+        #[test]
+        fn every_time_the_store_writes_reads_back(t in any_instant()) {
+            prop_assert_eq!(parse_ts(&ts(t)).unwrap(), t);
+        }
+    }
+
+    #[test]
+    fn the_edges_read_back_and_model_years_sort_as_text() {
+        let edges = [
+            DateTime::<Utc>::MIN_UTC.trunc_subsecs(3),
+            DateTime::<Utc>::MAX_UTC.trunc_subsecs(3),
+            "-0001-01-01T00:00:00Z".parse().unwrap(),
+            "0000-12-31T23:59:59.999Z".parse().unwrap(),
+            "+10000-01-01T00:00:00Z".parse().unwrap(),
+            "1900-01-01T00:00:00Z".parse().unwrap(),
+        ];
+        for t in edges {
+            assert_eq!(parse_ts(&ts(t)).unwrap(), t, "{}", ts(t));
+        }
+        let early = ts("1900-01-01T00:00:00Z".parse().unwrap());
+        let late = ts("2031-06-01T08:00:00.5Z".parse().unwrap());
+        assert!(early < late);
+        assert_eq!(early.len(), late.len());
     }
 }

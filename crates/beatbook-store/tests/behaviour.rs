@@ -562,7 +562,8 @@ fn a_store_made_before_reviews_is_upgraded_and_keeps_its_reviews_projected() {
     // Back to schema 1: no reviewed column, as a device installed before reviews has it.
     let db = rusqlite::Connection::open(&path).unwrap();
     db.execute_batch(
-        "DROP INDEX records_by_reviewed;
+        "DROP TABLE unreadable;
+         DROP INDEX records_by_reviewed;
          ALTER TABLE records DROP COLUMN reviewed;
          PRAGMA user_version = 1;",
     )
@@ -571,4 +572,104 @@ fn a_store_made_before_reviews_is_upgraded_and_keeps_its_reviews_projected() {
     let store = file_store(&dir);
     assert_eq!(reviewed_ids(&store, true), [h.id]);
     assert!(reviewed_ids(&store, false).is_empty());
+}
+
+/// A record as a hostile or newer peer could write it: the JSON of a valid visit with one
+/// field replaced, as one Automerge change.
+fn planted(mut json: serde_json::Value, field: &str, value: serde_json::Value) -> Vec<u8> {
+    json[field] = value;
+    let mut doc = automerge::AutoCommit::new();
+    beatbook_doc::reconcile_root(&mut doc, &json!({}), &json).unwrap();
+    doc.commit();
+    doc.save()
+}
+
+#[test]
+fn a_pulled_record_that_cannot_be_read_is_kept_aside_and_the_rest_syncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut author = Store::open_in_memory(clock()).unwrap();
+    let good = author
+        .create(
+            &"li.officer".into(),
+            scope("nanjie"),
+            household("张三丰", "11010519491231002X"),
+        )
+        .unwrap();
+    let good_doc = {
+        let changes = author.record_changes(good.id).unwrap();
+        changes.concat()
+    };
+    let template = serde_json::to_value(&good).unwrap();
+    // A visit time no device can store (year -1), a kind from a newer version, and bytes
+    // that are no document at all.
+    let negative = beatbook_model::RecordId::new();
+    let mut neg = template.clone();
+    neg["id"] = json!(negative.to_string());
+    let neg_bytes = planted(neg, "created_at", json!("-0001-01-01T00:00:00Z"));
+    let future = beatbook_model::RecordId::new();
+    let mut fut = template.clone();
+    fut["id"] = json!(future.to_string());
+    let fut_bytes = planted(fut, "kind", json!("drone_flight"));
+    let garbage = beatbook_model::RecordId::new();
+    let junk = b"\x85\x6f\x4a\x83not an automerge document".to_vec();
+
+    let mut device = file_store(&dir);
+    let report = device
+        .apply_pulled(
+            &[],
+            &[
+                (negative, neg_bytes.clone()),
+                (good.id, good_doc),
+                (future, fut_bytes.clone()),
+                (garbage, junk.clone()),
+            ],
+            &[("sync_cursor", "7")],
+        )
+        .expect("one bad record never stops a sync");
+    // A time out of the model's range still reads and lists (the store writes every time so
+    // that it reads back); the other two are kept aside.
+    let mut readable = report.records.clone();
+    readable.sort();
+    let mut want = vec![good.id, negative];
+    want.sort();
+    assert_eq!(readable, want);
+    let mut odd = report.unreadable.clone();
+    odd.sort();
+    let mut want = vec![future, garbage];
+    want.sort();
+    assert_eq!(odd, want);
+    assert_eq!(
+        device.get_meta("sync_cursor").unwrap().as_deref(),
+        Some("7")
+    );
+    // Everything else reads; the bad ones are listed with their author, kept byte for byte.
+    assert_eq!(device.get(good.id).unwrap().unwrap().id, good.id);
+    assert_eq!(device.list(&ListQuery::default()).unwrap().len(), 2);
+    let listed = device.unreadable().unwrap();
+    assert_eq!(listed.len(), 2);
+    for u in &listed {
+        let expected_author = if u.id == garbage { "" } else { "li.officer" };
+        assert_eq!(u.author, expected_author, "{}", u.reason);
+    }
+    assert_eq!(device.unreadable_bytes(garbage).unwrap(), junk);
+    let mut kept = automerge::AutoCommit::load(&device.unreadable_bytes(future).unwrap()).unwrap();
+    assert_eq!(
+        kept.get_heads(),
+        automerge::AutoCommit::load(&fut_bytes).unwrap().get_heads()
+    );
+    // The user is told once; the server is told until it has heard.
+    assert_eq!(device.take_unnotified_unreadable().unwrap().len(), 2);
+    assert!(device.take_unnotified_unreadable().unwrap().is_empty());
+    assert_eq!(device.unreported_unreadable().unwrap().len(), 2);
+    device.mark_unreadable_reported(&[garbage]).unwrap();
+    assert_eq!(device.unreported_unreadable().unwrap().len(), 1);
+    // The same bad record again is not news, and survives reopening.
+    let again = device
+        .apply_pulled(&[], &[(future, fut_bytes)], &[])
+        .unwrap();
+    assert!(again.unreadable.is_empty());
+    drop(device);
+    let device = file_store(&dir);
+    assert_eq!(device.unreadable().unwrap().len(), 2);
+    assert_eq!(device.list(&ListQuery::default()).unwrap().len(), 2);
 }
