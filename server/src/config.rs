@@ -26,6 +26,22 @@ impl ServerConfig {
     }
 }
 
+impl ServerConfig {
+    /// Creates the data folder readable by the server's account only (`0700`), or tightens
+    /// one that others could use, with a warning: its database may have been read already.
+    pub fn prepare_data_dir(&self) -> std::io::Result<()> {
+        let dir = &self.data_dir;
+        if let Some(mode) = crate::storage::sqlite::private::ensure_dir(dir)? {
+            tracing::warn!(
+                dir = %dir.display(),
+                mode = format!("{mode:04o}"),
+                "数据目录其他用户可以访问，已改为 0700 / the data folder was open to other users; it is now 0700"
+            );
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerConfig")

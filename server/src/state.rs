@@ -35,13 +35,16 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// Opens (creating and migrating if needed) `data_dir/server.db`.
+    /// Opens (creating and migrating if needed) `data_dir/server.db`. The folder is created
+    /// `0700`, or tightened to `0700` with a warning if others could use it.
     pub fn open(config: ServerConfig) -> Result<AppState, ServerError> {
         let dir = &config.data_dir;
-        std::fs::create_dir_all(dir).map_err(|error| ServerError::DataDir {
-            path: dir.clone(),
-            error,
-        })?;
+        config
+            .prepare_data_dir()
+            .map_err(|error| ServerError::DataDir {
+                path: dir.clone(),
+                error,
+            })?;
         let storage = SqliteStorage::open(dir.join(DATABASE_FILE))?;
         Ok(AppState::with_storage(config, Arc::new(storage)))
     }

@@ -2,6 +2,7 @@
 //! reader connections, WAL with `synchronous=FULL` so an acknowledged change survives a crash
 //! or power loss.
 
+pub mod private;
 mod schema;
 
 use super::{
@@ -71,11 +72,31 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 impl SqliteStorage {
-    /// Opens (creating and migrating if needed) the database at `path`.
+    /// Opens (creating and migrating if needed) the database at `path`. The file and its
+    /// `-wal` and `-shm` are `0600` ([`private`]); looser ones are tightened with a warning.
     pub fn open(path: impl AsRef<Path>) -> StorageResult<SqliteStorage> {
         let path = path.as_ref().to_path_buf();
+        let private = |tightened: std::io::Result<Vec<(PathBuf, u32)>>| {
+            let tightened = tightened.map_err(|e| {
+                StorageError::Backend(format!(
+                    "无法设置数据库文件权限 / cannot make {} private: {e}",
+                    path.display()
+                ))
+            })?;
+            for (file, mode) in tightened {
+                tracing::warn!(
+                    file = %file.display(),
+                    mode = format!("{mode:04o}"),
+                    "数据库文件其他用户可读，已改为 0600 / the database file was open to other users; it is now 0600"
+                );
+            }
+            Ok::<(), StorageError>(())
+        };
+        private(private::prepare_database(&path))?;
         let mut conn = Connection::open(&path)?;
         configure(&conn)?;
+        // SQLite made the `-wal` and `-shm` with the database file's mode; checked anyway.
+        private(private::tighten_database(&path))?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version > schema::current_version() {
             return Err(StorageError::Backend(format!(
