@@ -22,6 +22,7 @@ fn connected_window() -> Duration {
 pub(crate) struct Metrics {
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     changes_applied: AtomicU64,
+    unreadable_reported: AtomicU64,
     sync_buckets: [AtomicU64; SYNC_BUCKETS.len()],
     sync_count: AtomicU64,
     sync_sum_micros: AtomicU64,
@@ -43,6 +44,11 @@ impl Metrics {
     /// Counts changes newly added to the log.
     pub(crate) fn changes_applied(&self, n: u64) {
         self.changes_applied.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts records that devices reported they cannot read.
+    pub(crate) fn unreadable_reported(&self, n: u64) {
+        self.unreadable_reported.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Records one sync's duration, and that `device` synced at `now`.
@@ -80,6 +86,16 @@ impl Metrics {
             out,
             "beatbook_changes_applied_total {}",
             self.changes_applied.load(Ordering::Relaxed)
+        );
+        out.push_str(
+            "# HELP beatbook_unreadable_records_reported_total Records devices reported they \
+             cannot read (see the server log for which).\n",
+        );
+        out.push_str("# TYPE beatbook_unreadable_records_reported_total counter\n");
+        let _ = writeln!(
+            out,
+            "beatbook_unreadable_records_reported_total {}",
+            self.unreadable_reported.load(Ordering::Relaxed)
         );
         out.push_str("# HELP beatbook_sync_duration_seconds Time to answer a sync.\n");
         out.push_str("# TYPE beatbook_sync_duration_seconds histogram\n");

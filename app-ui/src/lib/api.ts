@@ -18,6 +18,7 @@ import type {
   SyncProgress,
   SyncReport,
   SyncState,
+  UnreadableView,
 } from "./bindings";
 
 export type * from "./bindings";
@@ -46,6 +47,7 @@ export const api = {
     invoke<LaunchState>("enrol", { server, username, password, pin }),
   syncNow: () => invoke<SyncReport>("sync_now"),
   syncState: () => invoke<SyncState>("sync_state"),
+  unreadable: () => invoke<UnreadableView[]>("unreadable"),
   onSyncProgress: (f: (p: SyncProgress) => void): Promise<UnlistenFn> =>
     listen<SyncProgress>("sync-progress", (e) => f(e.payload)),
   catalog: () => invoke<Catalog>("catalog"),

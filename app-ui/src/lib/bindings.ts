@@ -374,7 +374,28 @@ last_sync_at: string | null,
 /**
  * The same in Beijing time.
  */
-last_sync_local: string | null, };
+last_sync_local: string | null, 
+/**
+ * Records received that this device cannot read and keeps aside (无法读取).
+ */
+unreadable: number, };
+export type UnreadableView = { 
+/**
+ * The record's id.
+ */
+id: string, 
+/**
+ * Its author's account, when the device could tell ("" otherwise).
+ */
+author: string, 
+/**
+ * The author's name, when known (else the account, else 未知 / unknown).
+ */
+author_name: string, 
+/**
+ * When this device first received it, in Beijing time.
+ */
+first_seen_local: string, };
 export type SyncReport = { 
 /**
  * Changes sent and acknowledged.
@@ -401,6 +422,11 @@ conflicts: number,
  * Changes refused for good.
  */
 set_aside: number, 
+/**
+ * Records received in this sync (or earlier, not yet shown) that this device cannot
+ * read; the UI tells the user once.
+ */
+newly_unreadable: number, 
 /**
  * The state after it.
  */

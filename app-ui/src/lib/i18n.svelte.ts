@@ -134,6 +134,11 @@ const zh = {
   returnVisitNotes: "回访情况",
   cancelTask: "取消任务",
   cancelReason: "取消原因",
+  unreadableTitle: "无法读取的记录",
+  unreadableNote: "这些记录由服务器发来，本机无法读取（可能需要升级应用）。已原样保存，不影响同步，并已报告管理员。",
+  unreadableNew: "收到无法读取的记录，已原样保存并报告管理员",
+  unreadableAuthor: "记录人",
+  unreadableSeen: "收到时间",
 };
 
 type Keys = keyof typeof zh;
@@ -269,6 +274,11 @@ const en: Record<Keys, string> = {
   returnVisitNotes: "What the return visit found",
   cancelTask: "Cancel the task",
   cancelReason: "Why it is cancelled",
+  unreadableTitle: "Records this device cannot read",
+  unreadableNote: "The server sent these records but this device cannot read them (the app may need an update). They are kept as received, do not hold up sync, and were reported to the admin.",
+  unreadableNew: "Records arrived that this device cannot read; they are kept as received and were reported to the admin",
+  unreadableAuthor: "Recorded by",
+  unreadableSeen: "Received",
 };
 
 const STORAGE_KEY = "beatbook.lang";

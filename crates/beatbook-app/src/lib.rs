@@ -73,6 +73,11 @@ fn sync_state(client: State<'_, Client>) -> Res<SyncState> {
 }
 
 #[tauri::command]
+fn unreadable(client: State<'_, Client>) -> Res<Vec<UnreadableView>> {
+    client.unreadable()
+}
+
+#[tauri::command]
 fn catalog(client: State<'_, Client>) -> Catalog {
     client.catalog()
 }
@@ -247,7 +252,24 @@ fn run_duty_rules(client: State<'_, Client>) -> Res<beatbook_client::station::Du
 pub fn run() {
     tauri::Builder::default()
         .setup(|app| {
-            app.manage(Client::new(data_dir(app)));
+            let dir = data_dir(app);
+            let client = Client::new(&dir);
+            // The data folder is private (0700): made so, or tightened and said so. A folder
+            // that cannot be made is reported again, to the user, at login.
+            match client.prepare_data_dir() {
+                Ok(Some(mode)) => eprintln!(
+                    "警告：数据目录 {d} 的权限是 {mode:04o}，其他用户可以访问，已改为 0700 / \
+                     warning: the data folder {d} was open to other users (mode {mode:04o}); \
+                     it is now 0700",
+                    d = dir.display()
+                ),
+                Ok(None) => {}
+                Err(e) => eprintln!(
+                    "无法创建数据目录 {d}：{e} / cannot create the data folder {d}: {e}",
+                    d = dir.display()
+                ),
+            }
+            app.manage(client);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -259,6 +281,7 @@ pub fn run() {
             enrol,
             sync_now,
             sync_state,
+            unreadable,
             catalog,
             home,
             list,

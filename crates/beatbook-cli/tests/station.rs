@@ -76,6 +76,39 @@ fn dispatch_sync_complete_offline_and_see_it_done() {
     assert!(err.contains("人员名单"), "{err}");
     std::fs::remove_file(&roster_file).unwrap();
 
+    // Giving out work is the chief's: an officer's `task assign` and `task bulk` are refused
+    // by the model's access rule (exit 2), and nothing is written.
+    let assign = [
+        "task",
+        "assign",
+        "--to",
+        "sun.aux",
+        "--action",
+        "check_key_person",
+        "--target",
+        &wang,
+        "--due",
+        &in_days(7),
+    ];
+    let err = officer.fails(&assign, 2);
+    assert!(err.contains("只有所长和县局管理员可以派单"), "{err}");
+    let err = officer.fails(
+        &[
+            "task",
+            "bulk",
+            "--action",
+            "check_key_person",
+            "--to",
+            "sun.aux",
+        ],
+        2,
+    );
+    assert!(err.contains("只有所长和县局管理员可以派单"), "{err}");
+    assert!(
+        officer.ok(&["list", "task"]).lines().count() <= 1,
+        "a refused dispatch writes nothing"
+    );
+
     // Bad input, each refused with exit 2 and a message saying what is wrong:
     // (assignee, action, due, message).
     let due = in_days(30);
@@ -254,7 +287,10 @@ fn duty_rules_and_the_board() {
         ],
         2,
     );
-    assert!(err.contains("只有派出所所长"), "{err}");
+    assert!(
+        err.contains("只有本所所长和县局管理员可以设置值勤规则"),
+        "{err}"
+    );
     let err = chief.fails(
         &[
             "duty",

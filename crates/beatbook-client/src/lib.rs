@@ -76,6 +76,22 @@ impl Client {
         self.dir.join(STORE_FILE)
     }
 
+    /// Creates the data folder readable by this user only (`0700`), or tightens one that other
+    /// users could open; then returns the mode it had, for the app to warn that the store
+    /// may have been read. The store's own files are made `0600` when it opens.
+    pub fn prepare_data_dir(&self) -> std::io::Result<Option<u32>> {
+        beatbook_store::private::ensure_dir(&self.dir)
+    }
+
+    fn data_dir_failed(&self, e: &std::io::Error) -> AppError {
+        AppError::new(
+            "storage",
+            self.lang(),
+            &format!("无法创建数据目录：{e}"),
+            &format!("cannot create the data folder: {e}"),
+        )
+    }
+
     /// The language messages are written in.
     pub fn lang(&self) -> Lang {
         *self.lang.lock().unwrap_or_else(|e| e.into_inner())
@@ -154,6 +170,8 @@ impl Client {
                 "nothing is stored on this device yet: log in first",
             ));
         }
+        self.prepare_data_dir()
+            .map_err(|e| self.data_dir_failed(&e))?;
         let store = Store::open(
             self.store_path(),
             Some(&StoreKey::Passphrase(pin.to_owned())),
@@ -210,14 +228,8 @@ impl Client {
                     "enter the server address and the username",
                 ));
             }
-            std::fs::create_dir_all(&self.dir).map_err(|e| {
-                AppError::new(
-                    "storage",
-                    lang,
-                    &format!("无法创建数据目录：{e}"),
-                    &format!("cannot create the data folder: {e}"),
-                )
-            })?;
+            self.prepare_data_dir()
+                .map_err(|e| self.data_dir_failed(&e))?;
             let store = Store::open(
                 self.store_path(),
                 Some(&StoreKey::Passphrase(pin.to_owned())),
@@ -283,7 +295,7 @@ impl Client {
                 let mut store = shared.lock().unwrap_or_else(|e| e.into_inner());
                 let roster =
                     beatbook_station::Roster::from(Device::staff(&store).unwrap_or_default());
-                let me = UserId::from(device.user.username.as_str());
+                let me = beatbook_station::Staff::from(device.user.clone());
                 beatbook_station::duty::run(&mut store, &roster, &me, &beatbook_model::SystemClock)
                     .map_or(0, |r| r.created.len())
             };
@@ -295,8 +307,16 @@ impl Client {
         } else {
             0
         };
-        let store = shared.lock().unwrap_or_else(|e| e.into_inner());
+        // Records that arrived unreadable are reported for the admin; a failure waits for the
+        // next sync.
+        let _ = beatbook_sync::http::report_unreadable(&shared, &transport).await;
+        let mut store = shared.lock().unwrap_or_else(|e| e.into_inner());
+        let newly_unreadable = store
+            .take_unnotified_unreadable()
+            .map_err(|e| AppError::store(&e, lang))?
+            .len() as u32;
         Ok(SyncReport {
+            newly_unreadable,
             duty_rules,
             generated: generated as u32,
             pushed: summary.pushed as u32,
@@ -305,6 +325,32 @@ impl Client {
             conflicts: summary.conflicts as u32,
             set_aside: summary.set_aside as u32,
             state: views::sync_state(&store, lang)?,
+        })
+    }
+
+    /// The records this device received but cannot read (无法读取), oldest first.
+    pub fn unreadable(&self) -> Result<Vec<UnreadableView>> {
+        self.with_session(|s| {
+            let list = s
+                .store
+                .unreadable()
+                .map_err(|e| AppError::store(&e, s.lang))?;
+            Ok(list
+                .into_iter()
+                .map(|u| UnreadableView {
+                    id: u.id.to_string(),
+                    author_name: if u.author.is_empty() {
+                        match s.lang {
+                            Lang::Zh => "未知".to_owned(),
+                            Lang::En => "unknown".to_owned(),
+                        }
+                    } else {
+                        s.person_name(&u.author)
+                    },
+                    author: u.author,
+                    first_seen_local: beatbook_model::format_local(u.first_seen),
+                })
+                .collect())
         })
     }
 

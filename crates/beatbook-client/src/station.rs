@@ -255,7 +255,7 @@ impl Session<'_> {
             .map_or_else(|| id.to_owned(), |s| s.name.clone())
     }
 
-    fn person_name(&self, user: &str) -> String {
+    pub(crate) fn person_name(&self, user: &str) -> String {
         let u = &self.device.user;
         if u.username == user && !u.display_name.is_empty() {
             return u.display_name.clone();
@@ -513,7 +513,7 @@ impl Client {
                 instructions: input.instructions.trim().to_owned(),
             };
             let roster = s.roster();
-            let me = UserId::from(s.me_name());
+            let me = beatbook_station::Staff::from(s.device.user.clone());
             let report = dispatch::bulk(&mut s.store, &roster, &me, &order, &SystemClock)
                 .map_err(|e| station_error(&e, lang))?;
             Ok(BulkResult {
@@ -622,17 +622,22 @@ fn count(n: usize) -> u32 {
 }
 
 impl Session<'_> {
+    /// The station whose duty rules this user sets: their own, if the model's access rule
+    /// lets them (a county admin has no station of their own to set rules for here).
     fn chief_station(&self) -> Result<StationId> {
         let a = &self.device.user.assignment;
-        match (a.role, &a.station) {
-            (Role::StationChief, Some(station)) => Ok(station.clone()),
-            _ => Err(AppError::new(
-                "chief_only",
-                self.lang,
-                "只有派出所所长可以设置值勤规则",
-                "only a station chief sets duty rules",
-            )),
-        }
+        let denied = beatbook_model::Denied::DutyRules;
+        a.station
+            .clone()
+            .filter(|st| a.can_manage_duty_rules(st))
+            .ok_or_else(|| {
+                AppError::new(
+                    denied.code(),
+                    self.lang,
+                    denied.message(Lang::Zh),
+                    denied.message(Lang::En),
+                )
+            })
     }
 
     fn duty_view(&self) -> Result<DutyRulesView> {
@@ -783,7 +788,7 @@ impl Client {
         self.with_session(|s| {
             s.chief_station()?;
             let roster = s.roster();
-            let me = UserId::from(s.me_name());
+            let me = beatbook_station::Staff::from(s.device.user.clone());
             let report = duty::run(&mut s.store, &roster, &me, &SystemClock)
                 .map_err(|e| station_error(&e, s.lang))?;
             Ok(DutyRunView {

@@ -266,6 +266,22 @@ pub struct SyncState {
     pub last_sync_at: Option<String>,
     /// The same in Beijing time.
     pub last_sync_local: Option<String>,
+    /// Records received that this device cannot read and keeps aside (无法读取).
+    pub unreadable: u32,
+}
+
+/// A record this device received but cannot read (无法读取): kept byte for byte, never in the
+/// way of a sync, and reported to the server for the admin.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct UnreadableView {
+    /// The record's id.
+    pub id: String,
+    /// Its author's account, when the device could tell ("" otherwise).
+    pub author: String,
+    /// The author's name, when known (else the account, else 未知 / unknown).
+    pub author_name: String,
+    /// When this device first received it, in Beijing time.
+    pub first_seen_local: String,
 }
 
 /// What one sync did.
@@ -284,6 +300,9 @@ pub struct SyncReport {
     pub conflicts: u32,
     /// Changes refused for good.
     pub set_aside: u32,
+    /// Records received in this sync (or earlier, not yet shown) that this device cannot
+    /// read; the UI tells the user once.
+    pub newly_unreadable: u32,
     /// The state after it.
     pub state: SyncState,
     /// How the station's duty rules fared (sent after the records). Not in the UI's

@@ -85,6 +85,7 @@ pub(crate) fn sync_state(store: &Store, lang: Lang) -> Result<SyncState> {
         set_aside: store.set_aside_changes().map_err(err)?.len() as u32,
         last_sync_at: last.map(rfc),
         last_sync_local: last.map(format_local),
+        unreadable: store.unreadable().map_err(err)?.len() as u32,
     })
 }
 

@@ -49,6 +49,7 @@ fn typescript_bindings_are_current() {
         decl::<KindStatuses>(&cfg),
         decl::<Home>(&cfg),
         decl::<SyncState>(&cfg),
+        decl::<UnreadableView>(&cfg),
         decl::<SyncReport>(&cfg),
         decl::<SyncProgress>(&cfg),
         decl::<Filter>(&cfg),

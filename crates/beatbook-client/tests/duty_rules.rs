@@ -134,7 +134,9 @@ async fn an_officers_op_is_refused_and_set_aside_and_changes_nothing() {
     assert_eq!(done.sent, 0);
     assert_eq!(done.refused.len(), 2);
     assert!(done.refused.iter().all(|r| r.code == "forbidden"));
-    assert!(done.refused[0].message.contains("只有派出所所长"));
+    assert!(done.refused[0]
+        .message
+        .contains("只有本所所长和县局管理员可以设置值勤规则"));
     let book = officer.book();
     assert!(book.pending.is_empty());
     assert_eq!(book.refused.len(), 2);

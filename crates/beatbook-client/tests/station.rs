@@ -287,7 +287,7 @@ async fn a_chief_sets_duty_rules_in_the_app_and_they_make_tasks_that_reach_the_o
             .add_duty_rule(input("x", "check_key_person", 7))
             .unwrap_err()
             .code,
-        "chief_only"
+        "duty_rules_not_allowed"
     );
 
     // A weekly check of every key person: kept at once, waiting for the next sync.

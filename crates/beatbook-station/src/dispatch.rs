@@ -5,10 +5,10 @@
 
 use crate::error::{action_label, Result, StationError};
 use crate::records;
-use crate::roster::Roster;
+use crate::roster::{Roster, Staff};
 use beatbook_model::{
-    Body, Clock, KeyPersonCategory, Kind, Record, RecordId, RiskLevel, Scope, Task, TaskAction,
-    TaskStatus, UserId, VillageId,
+    Body, Clock, Denied, KeyPersonCategory, Kind, Record, RecordId, RiskLevel, Scope, Task,
+    TaskAction, TaskStatus, UserId, VillageId,
 };
 use beatbook_store::Store;
 use chrono::{DateTime, Utc};
@@ -60,7 +60,7 @@ pub fn completing_kind(action: TaskAction) -> Kind {
 pub(crate) fn plan_task(
     store: &Store,
     roster: &Roster,
-    by: &UserId,
+    by: &Staff,
     order: &Order,
     now: DateTime<Utc>,
 ) -> Result<(Scope, Task)> {
@@ -86,6 +86,9 @@ pub(crate) fn plan_task(
             String::new(),
         ),
     };
+    if !by.assignment.can_dispatch(&scope) {
+        return Err(StationError::Forbidden(Denied::Dispatch));
+    }
     roster.check_assignee(&order.assignee, &scope)?;
     let instructions = if order.instructions.trim().is_empty() {
         format!(
@@ -99,7 +102,7 @@ pub(crate) fn plan_task(
     };
     let task = Task {
         assignee: order.assignee.clone(),
-        assigned_by: by.clone(),
+        assigned_by: by.user.clone(),
         action: order.action,
         target: order.target,
         instructions,
@@ -118,12 +121,12 @@ pub(crate) fn plan_task(
 pub fn assign(
     store: &mut Store,
     roster: &Roster,
-    by: &UserId,
+    by: &Staff,
     order: &Order,
     clock: &dyn Clock,
 ) -> Result<Record> {
     let (scope, task) = plan_task(store, roster, by, order, clock.now())?;
-    Ok(store.create(by, scope, Body::Task(task))?)
+    Ok(store.create(&by.user, scope, Body::Task(task))?)
 }
 
 /// Which records a bulk dispatch gives a task for.
@@ -216,7 +219,7 @@ pub struct BulkOrder {
 pub fn bulk(
     store: &mut Store,
     roster: &Roster,
-    by: &UserId,
+    by: &Staff,
     order: &BulkOrder,
     clock: &dyn Clock,
 ) -> Result<BulkReport> {
@@ -263,7 +266,7 @@ pub fn bulk(
     for (scope, task) in planned {
         report
             .created
-            .push(store.create(by, scope, Body::Task(task))?);
+            .push(store.create(&by.user, scope, Body::Task(task))?);
     }
     Ok(report)
 }

@@ -20,8 +20,8 @@
 use crate::dispatch::{self, plan_task, tasks_for, Selector};
 use crate::error::{action_label, Result, StationError};
 use crate::period::{local_day, local_midnight, Period};
-use crate::roster::Roster;
-use beatbook_model::{Body, Clock, Lang, Record, RecordId, TaskStatus, UserId};
+use crate::roster::{Roster, Staff};
+use beatbook_model::{Body, Clock, Lang, Record, RecordId, TaskStatus};
 pub use beatbook_model::{DutyRule, RULE_TAG_PREFIX as TAG_PREFIX};
 pub use beatbook_protocol::DutyRuleOp;
 use beatbook_protocol::{
@@ -390,12 +390,7 @@ pub struct RunReport {
 
 /// Generates the current period's tasks of every rule of the rule book. Running it again in
 /// the same period creates nothing.
-pub fn run(
-    store: &mut Store,
-    roster: &Roster,
-    by: &UserId,
-    clock: &dyn Clock,
-) -> Result<RunReport> {
+pub fn run(store: &mut Store, roster: &Roster, by: &Staff, clock: &dyn Clock) -> Result<RunReport> {
     let book = RuleBook::load(store)?;
     let now = clock.now();
     let mut report = RunReport::default();
@@ -408,7 +403,7 @@ pub fn run(
 fn run_rule(
     store: &mut Store,
     roster: &Roster,
-    by: &UserId,
+    by: &Staff,
     rule: &DutyRule,
     now: DateTime<Utc>,
     report: &mut RunReport,
@@ -447,7 +442,7 @@ fn run_rule(
                 Ok((scope, task)) => {
                     report
                         .created
-                        .push(store.create(by, scope, Body::Task(task))?)
+                        .push(store.create(&by.user, scope, Body::Task(task))?)
                 }
                 Err(e) if e.is_bad_input() => {
                     report.skipped.push((target.id, e.code().to_owned()));

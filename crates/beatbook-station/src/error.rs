@@ -2,7 +2,7 @@
 //! says what to do.
 
 use beatbook_model::{
-    Kind, Lang, ModelError, RecordId, Role, RuleProblem, TaskAction, UserId, VillageId,
+    Denied, Kind, Lang, ModelError, RecordId, Role, RuleProblem, TaskAction, UserId, VillageId,
 };
 use beatbook_store::StoreError;
 
@@ -58,6 +58,9 @@ pub enum StationError {
     /// A target record is missing from this device.
     #[error("{}", self.message(Lang::Zh))]
     NoTarget(RecordId),
+    /// The access rules refuse this user the work (e.g. an officer giving out tasks).
+    #[error("{}", .0.message(Lang::Zh))]
+    Forbidden(Denied),
 }
 
 impl From<ModelError> for StationError {
@@ -99,6 +102,7 @@ impl StationError {
             StationError::Xlsx(_) => "xlsx",
             StationError::DueInPast => "due_in_past",
             StationError::NoTarget(_) => "not_found",
+            StationError::Forbidden(d) => d.code(),
         }
     }
 
@@ -182,6 +186,7 @@ impl StationError {
             StationError::DueInPast => "the due date has already passed; give a time in the future".into(),
             StationError::NoTarget(id) if zh => format!("本机没有编号为 {id} 的记录；先同步再试"),
             StationError::NoTarget(id) => format!("record {id} is not on this device; sync and try again"),
+            StationError::Forbidden(d) => d.message(lang).to_owned(),
         }
     }
 }

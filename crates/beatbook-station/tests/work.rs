@@ -130,6 +130,19 @@ fn chief() -> UserId {
     "chief".into()
 }
 
+/// The station's chief as a dispatcher.
+fn lead() -> Staff {
+    Staff {
+        user: chief(),
+        name: "王所长".into(),
+        assignment: Assignment {
+            role: Role::StationChief,
+            station: Some("gucheng".into()),
+            villages: vec![],
+        },
+    }
+}
+
 #[test]
 fn duty_rules_make_one_task_per_target_per_period_across_weeks() {
     // Monday 2026-11-02 08:00.
@@ -184,17 +197,17 @@ fn duty_rules_make_one_task_per_target_per_period_across_weeks() {
     );
 
     let roster = roster();
-    let week1 = duty::run(&mut store, &roster, &chief(), clock.as_ref()).unwrap();
+    let week1 = duty::run(&mut store, &roster, &lead(), clock.as_ref()).unwrap();
     assert_eq!(week1.created.len(), 3, "王五, 周八 and 张三丰's household");
     // Running again, or later the same week, is a no-op.
     clock.set(local("2026-11-06 17:00"));
-    let again = duty::run(&mut store, &roster, &chief(), clock.as_ref()).unwrap();
+    let again = duty::run(&mut store, &roster, &lead(), clock.as_ref()).unwrap();
     assert!(again.created.is_empty());
     assert_eq!(again.existing, 3);
 
     // Week 2: a new check each for 王五 and 周八; the household's 14-day period runs on.
     clock.set(local("2026-11-09 00:00"));
-    let week2 = duty::run(&mut store, &roster, &chief(), clock.as_ref()).unwrap();
+    let week2 = duty::run(&mut store, &roster, &lead(), clock.as_ref()).unwrap();
     let targets: Vec<_> = week2
         .created
         .iter()
@@ -213,13 +226,13 @@ fn duty_rules_make_one_task_per_target_per_period_across_weeks() {
     // Week 3 (a new 14-day period for households too); run twice.
     clock.set(local("2026-11-16 09:00"));
     assert_eq!(
-        duty::run(&mut store, &roster, &chief(), clock.as_ref())
+        duty::run(&mut store, &roster, &lead(), clock.as_ref())
             .unwrap()
             .created
             .len(),
         3
     );
-    assert!(duty::run(&mut store, &roster, &chief(), clock.as_ref())
+    assert!(duty::run(&mut store, &roster, &lead(), clock.as_ref())
         .unwrap()
         .created
         .is_empty());
@@ -287,9 +300,9 @@ fn a_manual_task_counts_and_concurrent_duplicates_are_cancelled_the_same_way_eve
         due_at: local("2026-11-08 23:59"),
         instructions: format!("核查 {tag}"),
     };
-    let a = assign(&mut store, &roster(), &chief(), &order, clock.as_ref()).unwrap();
-    let b = assign(&mut store, &roster(), &chief(), &order, clock.as_ref()).unwrap();
-    let report = duty::run(&mut store, &roster(), &chief(), clock.as_ref()).unwrap();
+    let a = assign(&mut store, &roster(), &lead(), &order, clock.as_ref()).unwrap();
+    let b = assign(&mut store, &roster(), &lead(), &order, clock.as_ref()).unwrap();
+    let report = duty::run(&mut store, &roster(), &lead(), clock.as_ref()).unwrap();
     assert!(report.created.is_empty());
     let loser = a.id.max(b.id);
     assert_eq!(report.duplicates_cancelled, vec![loser]);
@@ -298,7 +311,7 @@ fn a_manual_task_counts_and_concurrent_duplicates_are_cancelled_the_same_way_eve
         .filter(|(_, t)| t.status == TaskStatus::Open)
         .collect();
     assert_eq!(open.len(), 1);
-    assert!(duty::run(&mut store, &roster(), &chief(), clock.as_ref())
+    assert!(duty::run(&mut store, &roster(), &lead(), clock.as_ref())
         .unwrap()
         .duplicates_cancelled
         .is_empty());
@@ -323,7 +336,7 @@ fn dispatch_checks_assignee_target_and_date_and_bulk_skips_open_work() {
         instructions: String::new(),
     };
     let code = |o: &Order, store: &mut Store| {
-        assign(store, &r, &chief(), o, clock.as_ref())
+        assign(store, &r, &lead(), o, clock.as_ref())
             .unwrap_err()
             .code()
     };
@@ -340,7 +353,27 @@ fn dispatch_checks_assignee_target_and_date_and_bulk_skips_open_work() {
     assert_eq!(code(&order, &mut store), "due_in_past");
     assert!(tasks(&store).is_empty(), "bad input writes nothing");
     order.due_at = local("2026-11-08 23:59");
-    let t = assign(&mut store, &r, &chief(), &order, clock.as_ref()).unwrap();
+    // Giving out work is a chief's or the county admin's: an officer, or another station's
+    // chief, is refused by the model's access rule, and nothing is written.
+    let officer = r.get(&"li".into()).unwrap().clone();
+    let err = assign(&mut store, &r, &officer, &order, clock.as_ref()).unwrap_err();
+    assert_eq!(err.code(), "dispatch_not_allowed");
+    assert!(err
+        .message(Lang::Zh)
+        .contains("只有所长和县局管理员可以派单"));
+    let mut other_chief = lead();
+    other_chief.assignment.station = Some("liuta".into());
+    assert_eq!(
+        assign(&mut store, &r, &other_chief, &order, clock.as_ref())
+            .unwrap_err()
+            .code(),
+        "dispatch_not_allowed"
+    );
+    assert!(
+        tasks(&store).is_empty(),
+        "a refused dispatch writes nothing"
+    );
+    let t = assign(&mut store, &r, &lead(), &order, clock.as_ref()).unwrap();
     assert_eq!(t.scope, scope("nanjie"));
     assert_eq!(t.body.title(), "核查重点人员：王五");
 
@@ -358,31 +391,17 @@ fn dispatch_checks_assignee_target_and_date_and_bulk_skips_open_work() {
         due_at: due,
         instructions: String::new(),
     };
-    let rep = bulk(
-        &mut store,
-        &r,
-        &chief(),
-        &checks(&sel, None),
-        clock.as_ref(),
-    )
-    .unwrap();
+    let rep = bulk(&mut store, &r, &lead(), &checks(&sel, None), clock.as_ref()).unwrap();
     assert_eq!(rep.created.len(), 1);
     assert_eq!(rep.already_open, vec![(kp1.id, t.id)]);
-    let rep = bulk(
-        &mut store,
-        &r,
-        &chief(),
-        &checks(&sel, None),
-        clock.as_ref(),
-    )
-    .unwrap();
+    let rep = bulk(&mut store, &r, &lead(), &checks(&sel, None), clock.as_ref()).unwrap();
     assert!(rep.created.is_empty());
     // To the auxiliary of 南街村 in 北街村: refused as a whole.
     let both = Selector::default();
     let err = bulk(
         &mut store,
         &r,
-        &chief(),
+        &lead(),
         &checks(&both, Some("aux".into())),
         clock.as_ref(),
     )
@@ -396,7 +415,7 @@ fn dispatch_checks_assignee_target_and_date_and_bulk_skips_open_work() {
     let err = bulk(
         &mut store,
         &r,
-        &chief(),
+        &lead(),
         &checks(&nobody, None),
         clock.as_ref(),
     )
@@ -518,7 +537,7 @@ fn assessment_matches_the_hand_counted_fixture() {
     let t1 = assign(
         &mut store,
         &r,
-        &chief(),
+        &lead(),
         &order(
             "li",
             TaskAction::CheckKeyPerson,
@@ -531,7 +550,7 @@ fn assessment_matches_the_hand_counted_fixture() {
     let t2 = assign(
         &mut store,
         &r,
-        &chief(),
+        &lead(),
         &order(
             "zhao",
             TaskAction::CheckKeyPerson,
@@ -544,7 +563,7 @@ fn assessment_matches_the_hand_counted_fixture() {
     assign(
         &mut store,
         &r,
-        &chief(),
+        &lead(),
         &order(
             "aux",
             TaskAction::VisitHousehold,
@@ -557,7 +576,7 @@ fn assessment_matches_the_hand_counted_fixture() {
     assign(
         &mut store,
         &r,
-        &chief(),
+        &lead(),
         &order(
             "li",
             TaskAction::CheckKeyPerson,

@@ -9,6 +9,9 @@ use beatbook_protocol::{
     EnrolRequest, EnrolResponse, ErrorCode, BINARY_CONTENT_TYPE, DUTY_RULES_PATH, PROTOCOL_HEADER,
     PROTOCOL_VERSION, SIGNATURE_HEADER, SYNC_PATH, TIME_HEADER,
 };
+use beatbook_protocol::{
+    UnreadableRecord, UnreadableReport, MAX_UNREADABLE_REPORTED, UNREADABLE_PATH,
+};
 use beatbook_store::Store;
 
 use crate::{Device, SyncError, Transport, CURSOR_META_KEY};
@@ -71,6 +74,12 @@ impl HttpTransport {
         decode(&answer).map_err(|e| SyncError::BadResponse(e.to_string()))
     }
 
+    /// Reports records this device cannot read (`POST /v1/unreadable`).
+    pub async fn report_unreadable(&self, report: &UnreadableReport) -> Result<(), SyncError> {
+        let body = encode(report).map_err(|e| SyncError::BadResponse(e.to_string()))?;
+        self.post(UNREADABLE_PATH, body).await.map(drop)
+    }
+
     /// A signed binary `POST` to `path`, as every endpoint after enrolment takes it.
     async fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
         let time = chrono::Utc::now().timestamp_millis();
@@ -100,6 +109,40 @@ impl Transport for HttpTransport {
     async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
         self.post(SYNC_PATH, body).await
     }
+}
+
+/// Tells the server about the records this device keeps aside as unreadable and has not
+/// reported yet (a metric and a log line for the admin). Returns how many were reported; a
+/// failure leaves them for the next sync.
+pub async fn report_unreadable(
+    store: &Mutex<Store>,
+    transport: &HttpTransport,
+) -> Result<usize, SyncError> {
+    let lock = || {
+        store
+            .lock()
+            .map_err(|_| SyncError::BadResponse("the store lock was poisoned by a crash".into()))
+    };
+    let pending = lock()?.unreported_unreadable()?;
+    let batch: Vec<_> = pending.into_iter().take(MAX_UNREADABLE_REPORTED).collect();
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let report = UnreadableReport {
+        protocol: PROTOCOL_VERSION,
+        records: batch
+            .iter()
+            .map(|u| UnreadableRecord {
+                record: *u.id.0.as_bytes(),
+                author: u.author.clone(),
+                reason: u.reason.clone(),
+            })
+            .collect(),
+    };
+    transport.report_unreadable(&report).await?;
+    let ids: Vec<_> = batch.iter().map(|u| u.id).collect();
+    lock()?.mark_unreadable_reported(&ids)?;
+    Ok(ids.len())
 }
 
 /// Logs in and enrols this device: makes its key pair, registers the key and the store's

@@ -64,6 +64,8 @@ pub struct SyncSummary {
     pub conflicts: usize,
     /// Changes the server refused for good and that were set aside.
     pub set_aside: usize,
+    /// Records received that this device cannot read, newly kept aside as unreadable.
+    pub unreadable: usize,
     /// Requests made.
     pub round_trips: usize,
     /// Bytes sent.
@@ -161,6 +163,7 @@ impl Session {
         }
         let report = store.apply_pulled(&changes, &documents, &meta)?;
         self.summary.records_updated += report.records.len();
+        self.summary.unreadable += report.unreadable.len();
         self.summary.conflicts += store.count_conflicted(&report.records)?;
         self.cursor = resp.cursor;
         self.remaining = resp.remaining;
@@ -177,6 +180,7 @@ impl Session {
         let permanent_change_fault = matches!(
             err.code,
             ErrorCode::OutOfScope
+                | ErrorCode::Forbidden
                 | ErrorCode::BadChange
                 | ErrorCode::BadSignature
                 | ErrorCode::UnknownActor

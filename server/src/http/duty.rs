@@ -79,24 +79,16 @@ fn apply(
         return Ok(0);
     }
     let a = &user.assignment;
-    let own_station =
-        match a.role {
-            Role::CountyAdmin => None,
-            Role::StationChief if a.station.is_some() => a.station.as_ref(),
-            _ => return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "只有派出所所长或县局管理员可以修改值勤规则 / only a station chief or a county \
-                 admin may change duty rules",
-            )),
-        };
     for op in ops {
-        if own_station.is_some_and(|s| s != op.station()) {
+        if !a.can_manage_duty_rules(op.station()) {
+            let denied = beatbook_model::Denied::DutyRules;
             return Err(ApiError::new(
                 ErrorCode::Forbidden,
                 format!(
-                    "不能修改其他派出所（{}）的值勤规则 / cannot change the duty rules of another \
-                     station ({})",
+                    "{}（{}） / {} ({})",
+                    denied.message(Lang::Zh),
                     op.station(),
+                    denied.message(Lang::En),
                     op.station()
                 ),
             ));

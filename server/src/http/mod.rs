@@ -7,6 +7,7 @@ mod enrol;
 mod error;
 mod guard;
 mod ops;
+mod report;
 mod sync;
 
 pub use error::ApiError;
@@ -49,6 +50,7 @@ pub fn router_with(state: AppState, limits: HttpLimits) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/v1/enrol", post(enrol::enrol))
         .route(beatbook_protocol::DUTY_RULES_PATH, post(duty::duty_rules))
+        .route(beatbook_protocol::UNREADABLE_PATH, post(report::unreadable))
         .route(
             "/v1/sync",
             post(sync::sync).layer(middleware::from_fn(move |req, next| {

@@ -1,11 +1,12 @@
 //! The sync rules, independent of HTTP and of the storage backend: accepting a pushed batch
 //! ([`push`]) and paging a user's scoped feed ([`pull`]).
 
+mod check;
 mod pull;
 mod push;
 
 pub(crate) use pull::pull;
-pub(crate) use push::{push, Pusher};
+pub(crate) use push::{push, push_within, Pusher};
 
 use crate::storage::StorageError;
 use beatbook_protocol::{ChangeKey, ErrorCode};

@@ -1,13 +1,17 @@
 //! Accepting pushed changes. A batch is all-or-nothing: every change is checked (signed by an
 //! enrolled, unrevoked device; builds on what the server has; keeps the record's id, kind and
-//! scope; within the pusher's scope) and applied inside one storage transaction, which
+//! scope; within the pusher's scope; leaves a record the model accepts, made by someone the
+//! access rules allow — see `check`) and applied inside one storage transaction, which
 //! commits only if all pass. Only then are the changes acknowledged.
 
-use super::SyncError;
+use super::{check, SyncError};
 use crate::storage::{DeviceRow, NewChange, Storage, StoredDocument};
-use automerge::{AutoCommit, Change, PatchAction, Prop};
+use automerge::{AutoCommit, Change};
 use beatbook_model::{Assignment, Kind, RecordId, Scope};
-use beatbook_protocol::{change_payload, ChangeKey, ErrorCode, PushedChange};
+use beatbook_protocol::{
+    change_payload, read_change, ChangeChunk, ChangeError, ChangeKey, ErrorCode, PushBudget,
+    PushedChange,
+};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use std::collections::{HashMap, HashSet};
@@ -46,11 +50,14 @@ struct Working {
     only_change: Option<Vec<u8>>,
     /// Changes applied in this batch.
     applied: usize,
+    /// The record as the document now holds it, once read (see `check`).
+    current: Option<Result<beatbook_model::Record, String>>,
 }
 
-/// A new pushed change whose author is known, before its signature is verified.
-struct Checked {
-    change: Change,
+/// A new pushed change whose author is known, before its signature is verified: only its
+/// chunk header has been read (see [`read_change`]), not its content.
+struct Pending {
+    chunk: ChangeChunk<'static>,
     hash: ChangeKey,
     record: RecordId,
     device_id: String,
@@ -61,6 +68,32 @@ struct Checked {
     pushed: PushedChange,
 }
 
+/// A new pushed change, signed by its enrolled device and read by Automerge.
+struct Checked {
+    change: Change,
+    hash: ChangeKey,
+    record: RecordId,
+    device_id: String,
+    /// The account the change's device belongs to.
+    author: String,
+    pushed: PushedChange,
+}
+
+/// The answer to a change refused before Automerge read it: for good (`bad_change`, naming
+/// the change when its hash is known, so the device sets it aside), or, for a push over its
+/// budget as a whole, `too_large` (a smaller push may carry the same changes).
+fn change_refused(e: ChangeError, hash: Option<ChangeKey>) -> SyncError {
+    let (code, change) = match e {
+        ChangeError::OverBudget(_) => (ErrorCode::TooLarge, None),
+        ChangeError::Malformed(_) | ChangeError::TooLarge(_) => (ErrorCode::BadChange, hash),
+    };
+    SyncError::Refused {
+        code,
+        message: e.message(),
+        change,
+    }
+}
+
 /// Verifies every change's signature over its hash with its device's key, all at once; if
 /// the batch fails, one by one to name the first change that does not verify.
 ///
@@ -68,7 +101,7 @@ struct Checked {
 /// made by a key's owner; the two can differ only for deliberately malformed signatures
 /// (small-order components), which only the key's owner could make and which still prove
 /// nothing but that owner's authorship.
-fn verify_signatures(changes: &[Checked]) -> Result<(), SyncError> {
+fn verify_signatures(changes: &[Pending]) -> Result<(), SyncError> {
     let payloads: Vec<Vec<u8>> = changes.iter().map(|c| change_payload(&c.hash)).collect();
     let messages: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
     let signatures: Vec<Signature> = changes.iter().map(|c| c.signature).collect();
@@ -90,33 +123,25 @@ fn verify_signatures(changes: &[Checked]) -> Result<(), SyncError> {
 }
 
 /// Checks and applies `changes` as one transaction.
-/// Whether the change applied since `before` sets, changes or removes the record's review
-/// (`Record.review`), which only a chief or county admin may write. The model refuses this on
-/// honest devices; the server refuses it from any device.
-fn touches_review(doc: &mut AutoCommit, before: &[automerge::ChangeHash]) -> bool {
-    let after = doc.get_heads();
-    doc.diff(before, &after).iter().any(|patch| {
-        let at_root = |key: &str| patch.obj == automerge::ROOT && key == REVIEW_KEY;
-        match &patch.action {
-            PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } if at_root(key) => {
-                true
-            }
-            _ => matches!(
-                patch.path.first(),
-                Some((obj, Prop::Map(key))) if *obj == automerge::ROOT && key == REVIEW_KEY
-            ),
-        }
-    })
-}
-
-/// The root key of a record's review.
-const REVIEW_KEY: &str = "review";
-
 pub(crate) fn push(
     storage: &dyn Storage,
     pusher: &Pusher<'_>,
     changes: Vec<PushedChange>,
     now: DateTime<Utc>,
+) -> Result<PushOutcome, SyncError> {
+    let sent = changes.iter().map(|c| c.change.len()).sum();
+    push_within(storage, pusher, changes, now, sent)
+}
+
+/// [`push`] for changes that arrived in a request of `request_bytes` bytes: what they may
+/// inflate to and how many operations they may hold is proportional to that (see
+/// [`PushBudget`]).
+pub(crate) fn push_within(
+    storage: &dyn Storage,
+    pusher: &Pusher<'_>,
+    changes: Vec<PushedChange>,
+    now: DateTime<Utc>,
+    request_bytes: usize,
 ) -> Result<PushOutcome, SyncError> {
     let mut out = PushOutcome::default();
     if changes.is_empty() {
@@ -127,20 +152,19 @@ pub(crate) fn push(
     let mut seen: HashSet<ChangeKey> = HashSet::new();
     let mut devices: HashMap<Vec<u8>, Option<(DeviceRow, VerifyingKey)>> = HashMap::new();
 
-    // First every change is parsed and its author found, so that all signatures can be
-    // verified together: batch verification costs about half as much per signature, and a
-    // device's key is decoded once per push instead of once per change.
-    let mut new: Vec<Checked> = Vec::with_capacity(changes.len());
+    // First every change's chunk header is read — its hash and actor, nothing more; a
+    // compressed chunk is inflated only within the push's budget — and its author found,
+    // so that all signatures can be verified together before any change's content is read:
+    // batch verification costs about half as much per signature, and a device's key is
+    // decoded once per push instead of once per change.
+    let mut budget =
+        PushBudget::new(&changes, request_bytes).map_err(|e| change_refused(e, None))?;
+    let mut pending: Vec<Pending> = Vec::with_capacity(changes.len());
     for pushed in changes {
-        let change = Change::from_bytes(pushed.change.clone()).map_err(|e| {
-            SyncError::refused(
-                ErrorCode::BadChange,
-                None,
-                "无法解析的修改",
-                &format!("a pushed change is not an Automerge change ({e})"),
-            )
-        })?;
-        let hash: ChangeKey = change.hash().0;
+        let chunk = read_change(&pushed.change, &mut budget)
+            .map_err(|e| change_refused(e, None))?
+            .into_owned();
+        let hash: ChangeKey = chunk.hash;
         out.acked.push(hash);
         if seen.contains(&hash) || tx.change_logged(&hash)? {
             continue;
@@ -157,7 +181,7 @@ pub(crate) fn push(
                 "the record id is nil",
             ));
         }
-        let actor = change.actor_id().to_bytes().to_vec();
+        let actor = chunk.actor().to_vec();
         let device = match devices.get(&actor) {
             Some(d) => d.clone(),
             None => {
@@ -204,8 +228,8 @@ pub(crate) fn push(
                 "the change's signature does not verify with its device's key",
             ));
         };
-        new.push(Checked {
-            change,
+        pending.push(Pending {
+            chunk,
             hash,
             record,
             device_id: device.id,
@@ -215,7 +239,42 @@ pub(crate) fn push(
             pushed,
         });
     }
-    verify_signatures(&new)?;
+    verify_signatures(&pending)?;
+
+    // Only changes signed by their enrolled device are read further: their op columns are
+    // counted against the budget without being decoded, then Automerge parses them.
+    let mut new: Vec<Checked> = Vec::with_capacity(pending.len());
+    for p in pending {
+        p.chunk
+            .check_columns(&mut budget)
+            .map_err(|e| change_refused(e, Some(p.hash)))?;
+        let change = Change::from_bytes(p.chunk.into_chunk()).map_err(|e| {
+            SyncError::refused(
+                ErrorCode::BadChange,
+                Some(p.hash),
+                "无法解析的修改",
+                &format!("a pushed change is not an Automerge change ({e})"),
+            )
+        })?;
+        if change.hash().0 != p.hash {
+            return Err(SyncError::Internal(format!(
+                "change {} read with another hash than its header's",
+                beatbook_protocol::hex(&p.hash)
+            )));
+        }
+        new.push(Checked {
+            change,
+            hash: p.hash,
+            record: p.record,
+            device_id: p.device_id,
+            author: p.author,
+            pushed: p.pushed,
+        });
+    }
+    // (Every signature was verified above, before any change's content was read.)
+
+    // Each author's assignment, looked up once per push.
+    let mut authors: HashMap<String, Option<Assignment>> = HashMap::new();
 
     for checked in new {
         let Checked {
@@ -242,6 +301,7 @@ pub(crate) fn push(
                         dirty: false,
                         only_change: None,
                         applied: 0,
+                        current: None,
                     },
                     None => Working {
                         doc: AutoCommit::new(),
@@ -250,6 +310,7 @@ pub(crate) fn push(
                         dirty: false,
                         only_change: None,
                         applied: 0,
+                        current: None,
                     },
                 };
                 e.insert(working)
@@ -269,6 +330,22 @@ pub(crate) fn push(
         }
         let change_hash = change.hash();
         let before = doc.get_heads();
+        let mut deps = change.deps().to_vec();
+        deps.sort();
+        // Most changes build on exactly what the server holds: the record before them is the
+        // one already read, and after them the document itself. A change made concurrently
+        // with others is judged in its own view (see `check`).
+        let linear = deps == before;
+        let seen_before = if deps.is_empty() {
+            None
+        } else if linear {
+            match working.current.take() {
+                Some(current) => current.ok(),
+                None => check::read(doc).ok(),
+            }
+        } else {
+            check::read_at(doc, &deps).ok().flatten()
+        };
         let fresh = working.header.is_none() && working.applied == 0;
         working.only_change = fresh.then(|| change.raw_bytes().to_vec());
         if let Err(e) = doc.apply_changes([change]) {
@@ -317,25 +394,40 @@ pub(crate) fn push(
                 "the record is outside your area of responsibility",
             ));
         }
-        let may_review = |author: &str| -> Result<bool, SyncError> {
-            Ok(if author == pusher.username {
-                pusher.assignment.can_review(&scope)
-            } else {
-                storage
-                    .user(author)?
-                    .is_some_and(|u| u.assignment.can_review(&scope))
-            })
+        let after = if linear {
+            check::read(doc)
+        } else {
+            check::read_at(doc, &[change_hash]).map(|r| r.expect("one head"))
         };
-        if !(author == pusher.username && pusher.assignment.can_review(&scope))
-            && touches_review(doc, &before)
-            && !may_review(&author)?
-        {
+        let assignment = match authors.get(&author) {
+            Some(a) => a.clone(),
+            None => {
+                let a = if author == pusher.username {
+                    Some(pusher.assignment.clone())
+                } else {
+                    storage.user(&author)?.map(|u| u.assignment)
+                };
+                authors.insert(author.clone(), a.clone());
+                a
+            }
+        };
+        let Some(assignment) = assignment else {
             return Err(bad(
-                ErrorCode::OutOfScope,
-                "只有本所所长或县局管理员可以审阅记录",
-                "only the station's chief or a county admin may review a record",
+                ErrorCode::UnknownActor,
+                "修改来自未登记的用户",
+                "the change was made by no known user",
             ));
-        }
+        };
+        check::judge(
+            record,
+            hash,
+            seen_before.as_ref(),
+            after.as_ref().map_err(String::as_str),
+            &author.as_str().into(),
+            &assignment,
+            now,
+        )?;
+        working.current = linear.then_some(after);
         working.last_seq = tx.append_change(&NewChange {
             hash,
             record,

@@ -100,7 +100,14 @@ async fn an_officers_op_is_forbidden_and_changes_nothing() {
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{who}");
         let e = a.error();
         assert_eq!(e.code, ErrorCode::Forbidden);
-        assert!(e.message.contains("只有派出所所长") && e.message.contains("only a station chief"));
+        assert!(
+            e.message
+                .contains("只有本所所长和县局管理员可以设置值勤规则")
+                && e.message
+                    .contains("only the station's chief or the county admin"),
+            "{}",
+            e.message
+        );
     }
     assert_eq!(ids(&ok(&s, &chief, vec![]).await), vec![kept.id]);
 }

@@ -6,5 +6,6 @@ mod auth;
 mod duty;
 mod enrol;
 mod harness;
+mod judged;
 mod pull;
 mod push;

@@ -181,7 +181,12 @@ pub fn sync(home: &Home, as_json: bool) -> Result<String> {
         Ok(_) => Some(rt.block_on(beatbook_station::duty::sync_rules(&store, &transport))),
         Err(_) => None,
     };
-    let store = store
+    // Records that arrived unreadable are reported for the admin; a failure waits for the
+    // next sync.
+    if result.is_ok() {
+        let _ = rt.block_on(beatbook_sync::http::report_unreadable(&store, &transport));
+    }
+    let mut store = store
         .into_inner()
         .map_err(|_| Failure::other("lock", "本机数据被锁定", "the store lock was poisoned"))?;
     let summary = match result {
@@ -233,6 +238,20 @@ pub fn sync(home: &Home, as_json: bool) -> Result<String> {
             ),
         });
     }
+    // Told once: records received that cannot be read, listed for good by `beatbook status`.
+    let unreadable = store.take_unnotified_unreadable()?;
+    if !unreadable.is_empty() {
+        out.push_str(&match lang {
+            Lang::Zh => format!(
+                "⚠ 收到 {} 条本机无法读取的记录，已原样保存并报告管理员；运行 beatbook status 查看\n",
+                unreadable.len()
+            ),
+            Lang::En => format!(
+                "⚠ {} records arrived that this device cannot read; they are kept as received and were reported to the admin: run beatbook status\n",
+                unreadable.len()
+            ),
+        });
+    }
     if let Some(rules) = &rules {
         out.push_str(&rules.line(lang));
     }
@@ -259,6 +278,7 @@ pub fn status(home: &Home, as_json: bool) -> Result<String> {
     let (store, device, places) = home.maybe_session()?;
     let pending = store.pending_count()?;
     let set_aside = store.set_aside_changes()?;
+    let unreadable = store.unreadable()?;
     let last_sync: Option<DateTime<Utc>> = store
         .get_meta(LAST_SYNC_META_KEY)?
         .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
@@ -281,6 +301,10 @@ pub fn status(home: &Home, as_json: bool) -> Result<String> {
             "pending": pending,
             "set_aside": set_aside.iter().map(|(id, code, message)| json!({
                 "record": id, "code": code, "message": message,
+            })).collect::<Vec<_>>(),
+            "unreadable": unreadable.iter().map(|u| json!({
+                "record": u.id, "author": u.author, "reason": u.reason,
+                "first_seen": u.first_seen,
             })).collect::<Vec<_>>(),
         });
         return json_text(&v);
@@ -344,6 +368,32 @@ pub fn status(home: &Home, as_json: bool) -> Result<String> {
             let (zh, en) = message.split_once(" / ").unwrap_or((message, message));
             let m = if lang == Lang::Zh { zh } else { en };
             out.push_str(&format!("  {id}  {code}: {m}\n"));
+        }
+    }
+    if !unreadable.is_empty() {
+        out.push_str(&match lang {
+            Lang::Zh => format!(
+                "⚠ 无法读取的记录（已原样保存，不影响同步）：{} 条\n",
+                unreadable.len()
+            ),
+            Lang::En => format!(
+                "⚠ records this device cannot read (kept as received; sync goes on): {}\n",
+                unreadable.len()
+            ),
+        });
+        for u in &unreadable {
+            let author = if u.author.is_empty() {
+                t("未知", "unknown").to_owned()
+            } else {
+                u.author.escape_debug().to_string()
+            };
+            out.push_str(&format!(
+                "  {}  {} {author} · {} {}\n",
+                u.id,
+                t("无法读取 · 记录人", "unreadable · by"),
+                t("收到", "received"),
+                format_local(u.first_seen)
+            ));
         }
     }
     Ok(out)

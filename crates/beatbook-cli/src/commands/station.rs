@@ -274,16 +274,21 @@ fn selector(
     })
 }
 
+/// The station whose duty rules this user sets: their own, if the model's access rule lets
+/// them.
 fn chief_station(s: &Session) -> Result<StationId> {
     let a = s.assignment();
-    match (a.role, &a.station) {
-        (Role::StationChief, Some(st)) => Ok(st.clone()),
-        _ => Err(bad(
-            "chief_only",
-            "只有派出所所长可以设置值勤规则".into(),
-            "only a station chief sets duty rules".into(),
-        )),
-    }
+    let denied = beatbook_model::Denied::DutyRules;
+    a.station
+        .clone()
+        .filter(|st| a.can_manage_duty_rules(st))
+        .ok_or_else(|| {
+            bad(
+                denied.code(),
+                denied.message(Lang::Zh).into(),
+                denied.message(Lang::En).into(),
+            )
+        })
 }
 
 fn day_arg(what: &str, raw: &str) -> Result<NaiveDate> {
@@ -317,7 +322,7 @@ pub fn assign(home: &Home, args: AssignArgs) -> Result<String> {
     if let Some(t) = target.and_then(|t| s.store.get(t).ok().flatten()) {
         s.check_write(beatbook_model::Kind::Task, &t.scope)?;
     }
-    let me = UserId::from(s.me());
+    let me = beatbook_station::Staff::from(s.device.user.clone());
     let task = dispatch::assign(&mut s.store, &roster, &me, &order, &SystemClock)?;
     Ok(format!("{}\n", task.id))
 }
@@ -342,7 +347,7 @@ pub fn bulk(home: &Home, args: BulkArgs) -> Result<String> {
         },
         instructions: args.note,
     };
-    let me = UserId::from(s.me());
+    let me = beatbook_station::Staff::from(s.device.user.clone());
     let report = dispatch::bulk(&mut s.store, &roster, &me, &order, &SystemClock)?;
     let mut out = String::new();
     for t in &report.created {
@@ -505,7 +510,7 @@ pub fn duty(home: &Home, cmd: DutyCommand) -> Result<String> {
         }
         DutyCommand::Run { roster: arg } => {
             let roster = roster(home, &s, &arg)?;
-            let me = UserId::from(s.me());
+            let me = beatbook_station::Staff::from(s.device.user.clone());
             let report = duty::run(&mut s.store, &roster, &me, &SystemClock)?;
             let mut out = String::new();
             for t in &report.created {
