@@ -10,6 +10,8 @@
 //! (`corpus/<target>/`, real requests made by [`generate_corpus`]) that needs no sanitizer
 //! runtime. Every CI run replays both corpora (`tests/corpus.rs`); see docs/reliability.md.
 
+pub mod crafted;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -149,6 +151,13 @@ impl Harness {
         self.post("/v1/sync", headers, body)
     }
 
+    /// Sends plain postcard bytes as a sync body (compressed and signed like the `sync`
+    /// target does): the status and the answer.
+    pub fn sync_plain(&self, raw: &[u8]) -> (StatusCode, Vec<u8>) {
+        let body = zstd::bulk::compress(raw, 1).unwrap();
+        self.sync(body)
+    }
+
     /// Changes in the server's log.
     pub fn stored_changes(&self) -> u64 {
         self.state.storage().max_seq().unwrap()
@@ -279,6 +288,75 @@ pub fn generate_corpus() -> Vec<(&'static str, Vec<u8>)> {
     wrong.public_key = "zz".into();
     out.push(("enrol", serde_json::to_vec(&wrong).unwrap()));
     out
+}
+
+/// Crafted sync requests (plain postcard bodies, as the `sync` target takes them), each
+/// small on the wire and huge once read, signed by the fuzz device so they get as far as the
+/// server lets them: a compressed change inflating to 64 MiB, a document chunk with a
+/// DEFLATE'd column of 64 MiB, a change whose action column claims 2^40 operations, and a
+/// request followed by a stray byte. Each must be refused quickly, with little memory.
+pub fn crafted_corpus(h: &Harness) -> Vec<(&'static str, Vec<u8>)> {
+    let county = beatbook_server::seed::demo_county();
+    let station = &county.stations[0];
+    let scope = beatbook_model::Scope {
+        station: station.id.clone(),
+        village: station.villages[0].id.clone(),
+    };
+    let mut rng = Sampler::new(13);
+    let (record, plain) = {
+        let mut store = h.store.lock().unwrap();
+        let made = store
+            .create(
+                &"officer".into(),
+                scope,
+                beatbook_model::Body::Household(rng.household("村")),
+            )
+            .unwrap();
+        let pending = store.pending_changes(1000).unwrap();
+        let c = pending
+            .into_iter()
+            .find(|c| c.record_id == made.id)
+            .unwrap();
+        (*c.record_id.0.as_bytes(), c.bytes)
+    };
+    // The device's changes are stored compressed above 256 bytes; the bombs start from the
+    // plain chunk.
+    let plain = store_plain_chunk(&plain);
+    let signed = |change: Vec<u8>, hash: [u8; 32]| PushedChange {
+        record,
+        signature: h.key.sign(&change_payload(&hash)).to_vec(),
+        change,
+    };
+    let body = |push: Vec<PushedChange>| {
+        postcard_plain(&SyncRequest {
+            protocol: PROTOCOL_VERSION,
+            cursor: Cursor::default(),
+            push,
+            max_pull_bytes: 1 << 20,
+        })
+    };
+    let (bomb, hash) = crafted::compressed_change_bomb(&plain, 64 << 20);
+    let (runs, runs_hash) = crafted::run_bomb(&plain);
+    let document = crafted::document_bomb(64 << 20);
+    let mut trailing = body(vec![]);
+    trailing.push(0);
+    vec![
+        ("sync", body(vec![signed(bomb, hash)])),
+        ("sync", body(vec![signed(document, [0; 32])])),
+        ("sync", body(vec![signed(runs, runs_hash)])),
+        ("sync", trailing),
+    ]
+}
+
+/// The uncompressed chunk of a change as the store keeps it.
+fn store_plain_chunk(bytes: &[u8]) -> Vec<u8> {
+    let change = automerge::Change::from_bytes(bytes.to_vec()).unwrap();
+    change.raw_bytes().to_vec()
+}
+
+/// A message as postcard bytes (what the `sync` and `codec` targets take).
+fn postcard_plain(req: &SyncRequest) -> Vec<u8> {
+    zstd::bulk::decompress(&encode(req).unwrap(), 1 << 26).unwrap()
 }
 
 /// One libFuzzer input for `target`, through a harness made on first use and kept for the

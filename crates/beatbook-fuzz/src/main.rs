@@ -2,11 +2,14 @@
 //!
 //! ```text
 //! beatbook-fuzz corpus                       # rewrite corpus/<target>/ from real requests
+//! beatbook-fuzz crafted                      # (re)write the crafted inputs into both corpora
 //! beatbook-fuzz run [target] [iterations] [seed]
 //! ```
 //! A failing input is written to `fuzz-crash-<target>-<seed>.bin` and the command exits 1.
 
-use beatbook_fuzz::{corpus_dir, fuzz, generate_corpus, Harness, TARGETS};
+use beatbook_fuzz::{
+    corpus_dir, crafted_corpus, fuzz, generate_corpus, libfuzzer_corpus_dir, Harness, TARGETS,
+};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,6 +23,22 @@ fn main() {
                 let path = corpus_dir(target).join(format!("{i:03}.bin"));
                 std::fs::write(&path, bytes).unwrap();
                 println!("{}", path.display());
+            }
+            let h = Harness::new();
+            for (i, (target, bytes)) in crafted_corpus(&h).into_iter().enumerate() {
+                let path = corpus_dir(target).join(format!("crafted-{i:02}.bin"));
+                std::fs::write(&path, bytes).unwrap();
+                println!("{}", path.display());
+            }
+        }
+        Some("crafted") => {
+            let h = Harness::new();
+            for (i, (target, bytes)) in crafted_corpus(&h).into_iter().enumerate() {
+                for dir in [corpus_dir(target), libfuzzer_corpus_dir(target)] {
+                    let path = dir.join(format!("crafted-{i:02}.bin"));
+                    std::fs::write(&path, &bytes).unwrap();
+                    println!("{}", path.display());
+                }
             }
         }
         Some("run") => {
@@ -50,7 +69,7 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: beatbook-fuzz corpus | run [codec|sync|enrol|all] [iterations] [seed]"
+                "usage: beatbook-fuzz corpus | crafted | run [codec|sync|enrol|all] [iterations] [seed]"
             );
             std::process::exit(2);
         }

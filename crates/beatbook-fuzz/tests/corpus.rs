@@ -67,3 +67,22 @@ fn the_corpus_reaches_change_ingestion() {
     }
     assert_eq!(h.stored_changes(), 4);
 }
+
+#[test]
+fn crafted_bombs_are_refused_quickly_and_change_nothing() {
+    // Issue 13: small requests that Automerge would inflate or expand without bound. Each is
+    // answered 4xx with its JSON body well within a second (the unbounded server spent
+    // seconds and gigabytes on the first two, and on the third would never finish).
+    let h = Harness::new();
+    for (i, (target, raw)) in beatbook_fuzz::crafted_corpus(&h).into_iter().enumerate() {
+        assert_eq!(target, "sync");
+        let started = std::time::Instant::now();
+        let (status, answer) = h.sync_plain(&raw);
+        let took = started.elapsed();
+        assert!(status.is_client_error(), "crafted {i}: {status}");
+        let e: beatbook_protocol::ApiErrorBody = serde_json::from_slice(&answer).unwrap();
+        assert!(!e.message.is_empty());
+        assert!(took.as_millis() < 1000, "crafted {i} took {took:?}");
+    }
+    assert_eq!(h.stored_changes(), 0);
+}

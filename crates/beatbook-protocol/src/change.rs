@@ -131,17 +131,18 @@ pub struct PushBudget {
 }
 
 impl PushBudget {
-    /// The budget of a push of `changes`; refused if there are too many or one is too large.
-    pub fn new(changes: &[PushedChange]) -> Result<PushBudget, ChangeError> {
+    /// The budget of a push of `changes` that arrived in a request of `request_bytes` bytes
+    /// (the bytes on the wire, compressed: a change that zstd shrinks is no larger a request
+    /// for it); refused if there are too many changes.
+    pub fn new(changes: &[PushedChange], request_bytes: usize) -> Result<PushBudget, ChangeError> {
         if changes.len() > MAX_PUSHED_CHANGES {
             return Err(ChangeError::OverBudget(format!(
                 "{} changes in one push, at most {MAX_PUSHED_CHANGES}",
                 changes.len()
             )));
         }
-        let sent = changes.iter().map(|c| c.change.len() as u64).sum();
         Ok(PushBudget {
-            left: Allowance::of_push(sent),
+            left: Allowance::of_push(request_bytes as u64),
         })
     }
 
@@ -181,6 +182,17 @@ impl<'a> ChangeChunk<'a> {
     /// The actor id's bytes (as `ActorId::to_bytes` gives them).
     pub fn actor(&self) -> &[u8] {
         &self.chunk[self.actor.clone()]
+    }
+
+    /// The same chunk, owning its bytes.
+    pub fn into_owned(self) -> ChangeChunk<'static> {
+        ChangeChunk {
+            hash: self.hash,
+            chunk: Cow::Owned(self.chunk.into_owned()),
+            data_start: self.data_start,
+            actor: self.actor,
+            sent: self.sent,
+        }
     }
 
     /// The uncompressed chunk, for Automerge.
@@ -492,7 +504,7 @@ mod tests {
 
     /// Parses the chunk's header and columns like the server does.
     fn read(bytes: &[u8]) -> Result<(ChangeChunk<'_>, u64), ChangeError> {
-        let mut budget = PushBudget::new(&[pushed(bytes.to_vec())])?;
+        let mut budget = PushBudget::new(&[pushed(bytes.to_vec())], bytes.len())?;
         let chunk = read_change(bytes, &mut budget)?;
         let ops = chunk.check_columns(&mut budget)?;
         Ok((chunk, ops))
@@ -652,13 +664,13 @@ mod tests {
     fn a_push_is_bounded_as_a_whole() {
         let many = vec![pushed(vec![]); MAX_PUSHED_CHANGES + 1];
         assert!(matches!(
-            PushBudget::new(&many),
+            PushBudget::new(&many, 1 << 20),
             Err(ChangeError::OverBudget(_))
         ));
         // Each change fits its own allowance, but together they inflate beyond the push's.
         let one = chunk(CHUNK_COMPRESSED, &deflate_zeros(200 << 10));
         let push: Vec<_> = (0..8).map(|_| pushed(one.clone())).collect();
-        let mut budget = PushBudget::new(&push).unwrap();
+        let mut budget = PushBudget::new(&push, 8 * one.len()).unwrap();
         let mut outcome = Ok(());
         for p in &push {
             if let Err(e) = read_change(&p.change, &mut budget) {
@@ -671,7 +683,7 @@ mod tests {
             "{outcome:?}"
         );
         // Alone, a change that fits its own allowance always fits a push.
-        let mut alone = PushBudget::new(&push[..1]).unwrap();
+        let mut alone = PushBudget::new(&push[..1], one.len()).unwrap();
         assert!(read_change(&push[0].change, &mut alone).is_ok());
     }
 }

@@ -18,9 +18,12 @@ const REQUEST_DECODED_PER_BYTE: usize = 32;
 /// A body that could not be encoded or decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
-    /// Not zstd, or it expands beyond the limit.
-    #[error("body is not valid zstd or expands beyond {MAX_DECODED_BYTES} bytes: {0}")]
+    /// Not zstd.
+    #[error("body is not valid zstd: {0}")]
     Compression(String),
+    /// It decompresses to more than it may (the limit, in bytes).
+    #[error("body expands beyond {0} bytes")]
+    TooLarge(usize),
     /// Decompressed, but not the expected message.
     #[error("body is not a valid message: {0}")]
     Message(#[from] postcard::Error),
@@ -68,9 +71,7 @@ fn decode_within<T: DeserializeOwned>(body: &[u8], limit: usize) -> Result<T, Co
         .read_to_end(&mut raw)
         .map_err(compression)?;
     if raw.len() > limit {
-        return Err(CodecError::Compression(format!(
-            "expands beyond {limit} bytes"
-        )));
+        return Err(CodecError::TooLarge(limit));
     }
     let (message, rest) = postcard::take_from_bytes(&raw)?;
     if !rest.is_empty() {
@@ -140,7 +141,7 @@ mod tests {
         assert!(request_decoded_limit(small.len()) < big.len());
         assert!(matches!(
             decode_request::<SyncRequest>(&small),
-            Err(CodecError::Compression(_))
+            Err(CodecError::TooLarge(_))
         ));
         // The same bytes as a response (decoded by a client) reach the message check.
         assert!(matches!(
@@ -158,7 +159,7 @@ mod tests {
         assert!(small.len() < 100_000);
         assert!(matches!(
             decode::<SyncRequest>(&small),
-            Err(CodecError::Compression(_))
+            Err(CodecError::TooLarge(_))
         ));
     }
 }

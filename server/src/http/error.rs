@@ -72,6 +72,35 @@ impl ApiError {
         )
     }
 
+    /// The client speaks protocol `version`, which this server does not: an older one (the
+    /// app must be upgraded) or a newer one (the server must be). Both are `426`.
+    pub fn unsupported_protocol(version: u32) -> ApiError {
+        if version < beatbook_protocol::PROTOCOL_VERSION {
+            return ApiError::upgrade_required();
+        }
+        ApiError::new(
+            ErrorCode::UpgradeRequired,
+            format!(
+                "服务器版本较旧，暂不支持此版本的应用，请联系管理员升级服务器 / this app speaks \
+                 protocol {version}, newer than the server's {}; ask your administrator to \
+                 upgrade the server",
+                beatbook_protocol::PROTOCOL_VERSION
+            ),
+        )
+    }
+
+    /// A request without a protocol version: a client older than versioning.
+    pub fn no_protocol() -> ApiError {
+        ApiError::new(
+            ErrorCode::UpgradeRequired,
+            format!(
+                "客户端版本过旧，请升级应用 / the request names no protocol version (this server \
+                 speaks {}); please upgrade the app",
+                beatbook_protocol::PROTOCOL_VERSION
+            ),
+        )
+    }
+
     /// The client speaks an older protocol.
     pub fn upgrade_required() -> ApiError {
         ApiError::new(
@@ -99,10 +128,10 @@ impl From<SyncError> for ApiError {
                 message,
                 change,
             } => {
-                let status = if code == ErrorCode::BadChange {
-                    StatusCode::BAD_REQUEST
-                } else {
-                    StatusCode::FORBIDDEN
+                let status = match code {
+                    ErrorCode::BadChange => StatusCode::BAD_REQUEST,
+                    ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                    _ => StatusCode::FORBIDDEN,
                 };
                 let mut err = ApiError::new(code, message).with_status(status);
                 err.body.change = change.map(|h| hex(&h));

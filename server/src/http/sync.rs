@@ -5,14 +5,14 @@
 use super::auth::{authenticate, Signed};
 use super::{blocking, ApiError};
 use crate::state::AppState;
-use crate::sync::{pull, push, Pusher};
+use crate::sync::{pull, push_within, Pusher};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use beatbook_protocol::{
-    decode, encode, ErrorCode, SyncRequest, SyncResponse, BINARY_CONTENT_TYPE, PROTOCOL_VERSION,
-    SYNC_PATH,
+    decode_request, encode, CodecError, ErrorCode, SyncRequest, SyncResponse, BINARY_CONTENT_TYPE,
+    PROTOCOL_HEADER, PROTOCOL_VERSION, SYNC_PATH,
 };
 use std::time::Instant;
 
@@ -26,12 +26,30 @@ pub(super) async fn sync(
     body: Body,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
+    // A version this server does not speak is refused before anything else; a request
+    // that names none, once it is known to come from a device.
+    let named = headers.get(PROTOCOL_HEADER).is_some();
+    if let Some(v) = headers.get(PROTOCOL_HEADER) {
+        match v.to_str().ok().and_then(|s| s.trim().parse::<u32>().ok()) {
+            Some(PROTOCOL_VERSION) => {}
+            Some(other) => return Err(ApiError::unsupported_protocol(other)),
+            None => {
+                return Err(ApiError::new(
+                    ErrorCode::BadRequest,
+                    "协议版本头无效 / the protocol header is not a number",
+                ))
+            }
+        }
+    }
     let Signed {
         device,
         user,
         now,
         body,
     } = authenticate(&state, &headers, body, SYNC_PATH).await?;
+    if !named {
+        return Err(ApiError::no_protocol());
+    }
 
     let storage = state.storage_arc();
     let device_id = device.id.clone();
@@ -39,21 +57,27 @@ pub(super) async fn sync(
         .last_seen_at
         .is_none_or(|seen| (now - seen).num_seconds() >= TOUCH_EVERY_SECS);
     let (bytes, applied, pushed, pulled) = blocking(move || {
-        let req: SyncRequest = decode(&body).map_err(|e| {
-            ApiError::new(
+        // The body may decompress only in proportion to its size, and nothing may follow
+        // the request.
+        let req: SyncRequest = decode_request(&body).map_err(|e| match e {
+            CodecError::TooLarge(_) => ApiError::new(
+                ErrorCode::TooLarge,
+                format!("同步请求解压后过大 / the sync request is too large: {e}"),
+            ),
+            _ => ApiError::new(
                 ErrorCode::BadRequest,
                 format!("同步请求格式错误 / not a sync request: {e}"),
-            )
+            ),
         })?;
-        if req.protocol < PROTOCOL_VERSION {
-            return Err(ApiError::upgrade_required());
+        if req.protocol != PROTOCOL_VERSION {
+            return Err(ApiError::unsupported_protocol(req.protocol));
         }
         let pusher = Pusher {
             username: &user.username,
             assignment: &user.assignment,
         };
         let pushed = req.push.len();
-        let outcome = push(storage.as_ref(), &pusher, req.push, now)?;
+        let outcome = push_within(storage.as_ref(), &pusher, req.push, now, body.len())?;
         let page = pull(
             storage.as_ref(),
             &user.assignment,
