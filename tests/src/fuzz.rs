@@ -211,6 +211,12 @@ pub struct Stats {
     pub conflicts: AtomicU64,
     /// Changes checked present on the server at the end.
     pub changes_checked: AtomicU64,
+    /// Records filed at the edges of every field's range (earliest times, latest due dates,
+    /// largest numbers) by a poison device.
+    pub edge_records: AtomicU64,
+    /// Changes past the model (impossible times, unknown kinds, wrong types, raw bytes)
+    /// pushed by a poison device; every one must be refused and stop nobody's sync.
+    pub poison_refused: AtomicU64,
 }
 
 impl Stats {
@@ -221,7 +227,8 @@ impl Stats {
             "seeds {} · creates {} · edits {} (refused by the model {}) · deletes {} · sync attempts {} · \
              requests delivered {} · requests dropped {} · answers dropped after apply {} · \
              duplicated {} · delivered late {} · device-rounds offline {} · conflicts {} · \
-             changes verified on the server {} · lost 0",
+             changes verified on the server {} · edge records {} · changes past the model \
+             refused {} · lost 0",
             n(&self.seeds),
             n(&self.creates),
             n(&self.edits),
@@ -236,6 +243,8 @@ impl Stats {
             n(&self.offline_rounds),
             n(&self.conflicts),
             n(&self.changes_checked),
+            n(&self.edge_records),
+            n(&self.poison_refused),
         )
     }
 }
@@ -382,6 +391,9 @@ struct Replica {
     transport: FaultyTransport,
     offline_until: usize,
     clock: Arc<dyn Clock>,
+    /// A device that files records at the edges of every range and pushes raw changes past
+    /// the model (a buggy or hostile handset).
+    poison: bool,
 }
 
 impl Replica {
@@ -732,6 +744,8 @@ pub async fn run_seed(template: &Template, seed: u64, stats: &Arc<Stats>) -> Res
         } else {
             0
         };
+        // In half the seeds the first device is a poison one.
+        let poison = replicas.is_empty() && seed % 2 == 0;
         replicas.push(Replica {
             persona: p,
             store: Mutex::new(store),
@@ -739,6 +753,7 @@ pub async fn run_seed(template: &Template, seed: u64, stats: &Arc<Stats>) -> Res
             transport,
             offline_until,
             clock,
+            poison,
         });
     }
 
@@ -751,6 +766,9 @@ pub async fn run_seed(template: &Template, seed: u64, stats: &Arc<Stats>) -> Res
             for _ in 0..rng.below(4) {
                 step += 1;
                 local_op(rep, &mut rng, &mut created, &mut expect, step, stats)?;
+            }
+            if rep.poison && rng.below(4) == 0 {
+                push_past_the_model(rep, &mut rng, stats).await?;
             }
             collect_pending(rep, &mut made);
             if round < rep.offline_until {
@@ -797,6 +815,7 @@ pub async fn run_seed(template: &Template, seed: u64, stats: &Arc<Stats>) -> Res
             transport,
             offline_until: 0,
             clock: Arc::new(SkewedClock(Duration::zero())),
+            poison: false,
         }
     };
     if !sync(&oracle, seed, stats).await? {
@@ -836,13 +855,32 @@ async fn sync(rep: &Replica, seed: u64, stats: &Stats) -> Result<bool, String> {
     Ok(false)
 }
 
-/// Kinds a role may file here, in a fixed order.
+/// Kinds a role may file here, in a fixed order (tasks only where it gives out work).
 fn writable_kinds(a: &Assignment, scope: &Scope) -> Vec<Kind> {
     Kind::ALL
         .iter()
         .copied()
-        .filter(|k| a.can_write(*k, scope))
+        .filter(|k| a.can_write(*k, scope) && (*k != Kind::Task || a.can_dispatch(scope)))
         .collect()
+}
+
+/// Whether the model's access rules let this device's user turn `id` into `next`, as the app
+/// and the CLI ask before they write (the server refuses what they refuse).
+fn allowed(
+    rep: &Replica,
+    store: &Store,
+    id: RecordId,
+    next: impl FnOnce(&mut beatbook_model::Record),
+) -> bool {
+    let Some(before) = store.get(id).unwrap() else {
+        return false;
+    };
+    let mut after = before.clone();
+    next(&mut after);
+    rep.persona
+        .assignment
+        .check_change(&rep.name().into(), Some(&before), &after)
+        .is_ok()
 }
 
 fn scopes_of(a: &Assignment) -> Vec<Scope> {
@@ -860,6 +898,132 @@ fn scopes_of(a: &Assignment) -> Vec<Scope> {
         }
     }
     out
+}
+
+/// `body` with every field at the edge of its range: times that happened at the earliest
+/// instant the model allows, due dates at the latest, counts at their largest.
+fn at_the_edges(body: &Body, now: DateTime<Utc>) -> Body {
+    fn walk(v: &mut Json, latest: &str) {
+        match v {
+            Json::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    match (key.as_str(), &*value) {
+                        ("due_at" | "deadline", Json::String(_)) => *value = Json::from(latest),
+                        (k, Json::String(_)) if k == "at" || k.ends_with("_at") => {
+                            *value = Json::from("1900-01-01T00:00:00Z")
+                        }
+                        ("audience", Json::Number(_)) => *value = Json::from(100_000),
+                        _ => walk(value, latest),
+                    }
+                }
+            }
+            Json::Array(items) => items.iter_mut().for_each(|i| walk(i, latest)),
+            _ => {}
+        }
+    }
+    let latest = (now + beatbook_model::validate::DUE_HORIZON - Duration::minutes(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut data = body.data_json();
+    walk(&mut data, &latest);
+    Body::from_json(body.kind(), data).expect("edges keep the shape")
+}
+
+/// Pushes, as `rep`'s device (its actor and key), one change that no honest device would
+/// make: the server must refuse it, naming it, and nothing of it may reach anyone.
+async fn push_past_the_model(
+    rep: &Replica,
+    rng: &mut Sampler,
+    stats: &Stats,
+) -> Result<(), String> {
+    let (actor, scope) = {
+        let store = rep.store.lock().unwrap();
+        let scopes = scopes_of(&rep.persona.assignment);
+        (store.actor().clone(), rng.pick(&scopes).clone())
+    };
+    let id = RecordId::new();
+    let now = rep.clock.now();
+    let mut record = serde_json::json!({
+        "id": id.to_string(),
+        "scope": {"station": scope.station.as_str(), "village": scope.village.as_str()},
+        "author": rep.name(),
+        "created_at": now.to_rfc3339(),
+        "updated_at": now.to_rfc3339(),
+        "deleted": false,
+        "kind": "publicity",
+        "data": {"topic": "防范电信诈骗", "place": "村委会", "held_at": now.to_rfc3339(),
+                 "audience": 30, "notes": ""},
+    });
+    let bytes = match rng.below(6) {
+        0 => {
+            record["data"]["held_at"] = Json::from("-0001-01-01T00:00:00Z");
+            None
+        }
+        1 => {
+            record["data"]["held_at"] = Json::from("+10000-01-01T00:00:00Z");
+            None
+        }
+        2 => {
+            record["kind"] = Json::from("drone_flight");
+            None
+        }
+        3 => {
+            record["data"]["audience"] = Json::from("很多人");
+            None
+        }
+        4 => {
+            record["created_at"] = Json::from("0000-01-01T00:00:00Z");
+            None
+        }
+        _ => Some((0..40).map(|_| rng.below(256) as u8).collect::<Vec<u8>>()),
+    };
+    let change = match bytes {
+        Some(raw) => raw,
+        None => {
+            let mut doc = automerge::AutoCommit::new().with_actor(actor);
+            beatbook_doc::reconcile_root(&mut doc, &serde_json::json!({}), &record)
+                .map_err(|e| e.to_string())?;
+            doc.commit();
+            doc.get_last_local_change().unwrap().bytes().into_owned()
+        }
+    };
+    let hash = Change::from_bytes(change.clone()).ok().map(|c| c.hash().0);
+    let signature = rep
+        .transport
+        .key
+        .sign(&beatbook_protocol::change_payload(&hash.unwrap_or([0; 32])))
+        .to_vec();
+    let body = beatbook_protocol::encode(&beatbook_protocol::SyncRequest {
+        protocol: PROTOCOL_VERSION,
+        cursor: beatbook_protocol::Cursor::default(),
+        push: vec![beatbook_protocol::PushedChange {
+            record: id.0.into_bytes(),
+            change,
+            signature,
+        }],
+        max_pull_bytes: 1,
+    })
+    .map_err(|e| e.to_string())?;
+    match rep.transport.deliver(&rep.transport.sign(body)).await {
+        Err(SyncError::Refused(err))
+            if matches!(
+                err.code,
+                ErrorCode::BadChange | ErrorCode::Forbidden | ErrorCode::OutOfScope
+            ) =>
+        {
+            if let Some(h) = hash {
+                if err.change.as_deref() != Some(beatbook_protocol::hex(&h).as_str()) {
+                    return Err(format!("a refusal named another change: {err:?}"));
+                }
+            }
+            bump(&stats.poison_refused);
+            Ok(())
+        }
+        other => Err(format!(
+            "{}: a change past the model was not refused as one: {:?}",
+            rep.name(),
+            other.map(|b| b.len())
+        )),
+    }
 }
 
 fn local_op(
@@ -891,7 +1055,7 @@ fn local_op(
                 .map(|(id, _, _)| *id)
                 .next_back()
         };
-        let Some(body) = new_body(
+        let Some(mut body) = new_body(
             kind,
             rep.name(),
             now,
@@ -901,6 +1065,11 @@ fn local_op(
         ) else {
             return Ok(());
         };
+        let edge = rep.poison && rng.below(2) == 0;
+        if edge {
+            body = at_the_edges(&body, now);
+            bump(&stats.edge_records);
+        }
         let record = store
             .create(&rep.name().into(), scope.clone(), body)
             .map_err(|e| format!("{} could not create a {kind:?}: {e}", rep.name()))?;
@@ -915,6 +1084,9 @@ fn local_op(
         return Ok(());
     }
     let (id, _, _) = rng.pick(&mine).clone();
+    if choice == 5 && !allowed(rep, &store, id, |r| r.deleted = true) {
+        return Ok(());
+    }
     if choice == 5 {
         store
             .delete(id)
@@ -924,6 +1096,9 @@ fn local_op(
     }
     let mut body = store.get(id).unwrap().unwrap().body;
     let touch = mutate(&mut body, rng, now, &marker);
+    if !allowed(rep, &store, id, |r| r.body = body.clone()) {
+        return Ok(());
+    }
     let before = store.open_record(id).unwrap();
     match store.update(id, body) {
         Ok(_) => {
