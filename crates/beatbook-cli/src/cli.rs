@@ -21,7 +21,12 @@ pub const EXIT_CODES: &str = "\
 beatbook sync exits 0 and reports conflicts in its summary; beatbook show lists the conflicting values.
 
 环境变量 / environment: BEATBOOK_HOME（数据目录 / data folder）, BEATBOOK_KEY（本机数据密钥 /
-store passphrase）, BEATBOOK_LANG（zh|en）, BEATBOOK_SERVER（login 的服务器地址 / server for login）";
+store passphrase）, BEATBOOK_LANG（zh|en）, BEATBOOK_SERVER（login 的服务器地址 / server for login）
+
+不设 BEATBOOK_KEY 时本机数据不加密，其中包括设备的签名密钥：执勤用的手机和电脑务必用加密的数据库
+（App 的 PIN 码，或 BEATBOOK_KEY）。
+Without BEATBOOK_KEY the device store is not encrypted, and it holds the device's signing key:
+a field handset must use the encrypted store (the app's PIN, or BEATBOOK_KEY).";
 
 /// beatbook（一村一警）命令行：离线记录、同步、查询、导出 / the beatbook command: record
 /// offline, sync, query, export

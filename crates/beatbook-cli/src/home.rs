@@ -86,15 +86,25 @@ impl Home {
     }
 }
 
+/// Creates the data folder readable by its owner only (`0700`), or tightens one others could
+/// read, saying so on standard error: its store may have been read already.
 fn create_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| {
+    let loose = beatbook_store::private::ensure_dir(dir).map_err(|e| {
         Failure::new(
             Exit::Failure,
             "home",
             format!("无法创建数据目录 {}：{e}", dir.display()),
             format!("cannot create the data folder {}: {e}", dir.display()),
         )
-    })
+    })?;
+    if let Some(mode) = loose {
+        eprintln!(
+            "警告：数据目录 {dir} 的权限是 {mode:04o}，其他用户可以访问，已改为 0700 / warning: \
+             the data folder {dir} was open to other users (mode {mode:04o}); it is now 0700",
+            dir = dir.display()
+        );
+    }
+    Ok(())
 }
 
 impl Session {

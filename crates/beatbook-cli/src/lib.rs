@@ -36,6 +36,16 @@ fn wants_json(command: &cli::Command) -> bool {
         )
 }
 
+/// What a command prints, with record text unable to act on the terminal: control and
+/// bidirectional characters shown escaped (JSON stays the same JSON value).
+fn safe_to_print(text: &str, json: bool) -> std::borrow::Cow<'_, str> {
+    if json {
+        render::terminal_json(text)
+    } else {
+        render::terminal(text)
+    }
+}
+
 /// Parses the command line, runs the command, prints, and returns the exit code.
 pub fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
@@ -53,6 +63,7 @@ pub fn main() -> ExitCode {
     let home = home::Home::new(cli.home, lang);
     match commands::run(&home, cli.command) {
         Ok(out) => {
+            let out = safe_to_print(&out, json);
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(out.as_bytes());
             let _ = stdout.flush();
@@ -71,7 +82,7 @@ pub fn main() -> ExitCode {
                 let prefix = if lang == Lang::Zh { "错误" } else { "error" };
                 format!("{prefix}：{}", failure.message(lang)).replace("error：", "error: ")
             };
-            let _ = writeln!(stderr, "{text}");
+            let _ = writeln!(stderr, "{}", safe_to_print(&text, json));
             ExitCode::from(failure.exit as u8)
         }
     }

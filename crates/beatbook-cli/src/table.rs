@@ -1,6 +1,7 @@
 //! A plain aligned text table. Widths are display columns (`unicode-width`), so Chinese
 //! characters, which take two columns on a terminal, line up.
 
+use crate::render::terminal;
 use unicode_width::UnicodeWidthStr;
 
 /// Rows of cells under a header.
@@ -10,19 +11,22 @@ pub struct Table {
     rows: Vec<Vec<String>>,
 }
 
-/// One line of a cell: newlines and tabs become spaces so a row stays one line.
+/// One line of a cell: newlines and tabs become spaces so a row stays one line, and other
+/// control characters are shown escaped ([`terminal`]) before the width is measured.
 fn one_line(s: &str) -> String {
-    s.split(['\n', '\r', '\t'])
+    let line = s
+        .split(['\n', '\r', '\t'])
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    terminal(&line).into_owned()
 }
 
 impl Table {
     /// A table with these column titles.
     pub fn new<S: Into<String>>(header: impl IntoIterator<Item = S>) -> Self {
         Table {
-            header: header.into_iter().map(Into::into).collect(),
+            header: header.into_iter().map(|h| one_line(&h.into())).collect(),
             rows: Vec::new(),
         }
     }
@@ -84,6 +88,17 @@ mod tests {
         assert_eq!(
             t.render(),
             "村      title\n------  -----\n南街村  a b\nx       c\n"
+        );
+    }
+
+    #[test]
+    fn control_characters_in_cells_are_escaped_and_measured_so() {
+        let mut t = Table::new(["a", "b"]);
+        t.row(["\x1b[2J", "x"]);
+        t.row(["\u{202e}cba", "y"]);
+        assert_eq!(
+            t.render(),
+            "a            b\n-----------  -\n\\u{1b}[2J    x\n\\u{202e}cba  y\n"
         );
     }
 }

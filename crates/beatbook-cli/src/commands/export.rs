@@ -1,6 +1,7 @@
 //! `beatbook export`: a kind's records as a spreadsheet for a station chief, with headers in
 //! the chosen language. CSV starts with a UTF-8 BOM and uses CRLF so Excel opens Chinese text
-//! correctly; XLSX is written with rust_xlsxwriter.
+//! correctly; XLSX is written with rust_xlsxwriter. Every cell passes through
+//! [`safe_cell`] first, so record text never runs as a formula when the file is opened.
 
 use crate::cli::{ExportArgs, Format};
 use crate::commands::read::query;
@@ -10,15 +11,19 @@ use crate::fields;
 use crate::home::Home;
 use crate::render;
 use beatbook_model::{format_local, Lang};
+use beatbook_station::xlsx::safe_cell;
 use rust_xlsxwriter::{Format as XlsxFormat, Workbook};
 use std::path::Path;
 
-/// Quotes a CSV cell when it needs it (RFC 4180).
+/// A CSV cell: neutralised ([`safe_cell`]), then quoted when it needs it (RFC 4180). A `;` or
+/// tab is quoted too: spreadsheets set to split on them would otherwise start a new cell
+/// there, which [`safe_cell`] never saw.
 fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
+    let s = safe_cell(s);
+    if s.contains([',', '"', '\n', '\r', ';', '\t']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_owned()
+        s.into_owned()
     }
 }
 
@@ -51,6 +56,7 @@ fn xlsx(rows: &[Vec<String>], sheet: &str, path: &Path) -> Result<()> {
     for (r, row) in rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
             let (r16, c16) = (r as u32, c as u16);
+            let cell = &*safe_cell(cell);
             let written = if r == 0 {
                 ws.write_string_with_format(r16, c16, cell, &bold)
             } else if cell.contains('\n') {
@@ -159,6 +165,22 @@ mod tests {
         assert_eq!(
             csv(&rows),
             "\u{feff}地址,备注\r\n\"南街村, 三组\",\"说\"\"好\"\"\n再议\"\r\n"
+        );
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula_and_numbers_stay_numbers() {
+        let rows = vec![vec![
+            "=HYPERLINK(\"http://x\",\"y\")".to_owned(),
+            "@SUM(A1)".to_owned(),
+            "-3".to_owned(),
+            "+86".to_owned(),
+            "a;=1+1".to_owned(),
+            "\t-1+2".to_owned(),
+        ]];
+        assert_eq!(
+            csv(&rows),
+            "\u{feff}\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'@SUM(A1),-3,+86,\"a;=1+1\",\"'\t-1+2\"\r\n"
         );
     }
 }
