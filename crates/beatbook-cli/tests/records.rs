@@ -233,6 +233,29 @@ fn bad_input_exits_2_with_a_message_that_says_what_is_wrong() {
     );
     let err = d.fails(&["new", "household", "--set", "address"], 2);
     assert!(err.contains("字段=值"), "{err}");
+    // A visit dated in year -1 (or 0202 for 2022) is refused, not stored to break the list
+    // and every sync in the village; nothing is written.
+    let visits = d.ok(&["list", "visit"]);
+    for when in ["-0001-01-01", "0202-06-01 10:30", "1899-12-31 23:00"] {
+        let visited = format!("visited_at={when}");
+        let err = d.fails(
+            &[
+                "new",
+                "visit",
+                "--set",
+                &format!("household={household}"),
+                "--set",
+                "purpose=了解家庭近况",
+                "--set",
+                "method=走访",
+                "--set",
+                &visited,
+            ],
+            2,
+        );
+        assert!(err.contains("1900"), "{when}: {err}");
+    }
+    assert_eq!(d.ok(&["list", "visit"]), visits, "nothing was written");
     let err = d.fails(
         &[
             "new",
