@@ -258,3 +258,89 @@ fn postcard_of(req: &SyncRequest) -> Vec<u8> {
 fn zstd_compress(raw: &[u8]) -> Vec<u8> {
     zstd::bulk::compress(raw, 3).unwrap()
 }
+
+/// The most a small push may still cost: changes dense in operations (puts of one key, a few
+/// hundred bytes on the wire). One of 99 000 operations is refused for good, naming it (it
+/// cost the server 50 MB before the operation budget); one of 19 000 is read and applied
+/// (and the record check refuses the result); three of 19 000 are more than one small push
+/// may hold (`413`). The server's peak memory grows by about 10 MB at most.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dense_changes_cost_bounded_memory() {
+    use automerge::transaction::Transactable;
+    let data = tempfile::tempdir().unwrap();
+    {
+        let state = AppState::open(ServerConfig::new(data.path())).unwrap();
+        state.set_county(test_county()).unwrap();
+        let server = TestServer::from_state(state);
+        server.add_user("grid", Role::GridWorker, Some("gucheng"), &["nanjie"]);
+    }
+    let (mut child, url) = start_server_process(data.path(), "127.0.0.1:0");
+    let pid = child.id();
+    let c = Client::enrol(&url, "grid").await;
+    c.sync().await.unwrap();
+    let key = c.device.key().unwrap();
+    let actor = c.with(|s| s.actor().clone());
+    // `n` puts of key `k{tag}`, alternating values so that every put is an operation.
+    let dense = |tag: usize, n: usize| {
+        let mut doc = automerge::AutoCommit::new().with_actor(actor.clone());
+        for i in 0..n {
+            doc.put(automerge::ROOT, format!("k{tag}"), (i % 2) as i64)
+                .unwrap();
+        }
+        doc.commit();
+        let mut change = doc.get_last_local_change().unwrap();
+        assert_eq!(change.len(), n);
+        PushedChange {
+            record: *beatbook_model::RecordId::new().0.as_bytes(),
+            signature: key.sign(&change_payload(&change.hash().0)).to_vec(),
+            change: change.bytes().into_owned(),
+        }
+    };
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+    let before = status_kib(pid, "VmHWM:");
+    let cases = [
+        (
+            "1 × 99 000",
+            vec![dense(0, 99_000)],
+            400,
+            ErrorCode::BadChange,
+        ),
+        (
+            "1 × 19 000",
+            vec![dense(1, 19_000)],
+            400,
+            ErrorCode::BadChange,
+        ),
+        (
+            "3 × 19 000",
+            (2..5).map(|t| dense(t, 19_000)).collect(),
+            413,
+            ErrorCode::TooLarge,
+        ),
+    ];
+    for (what, push, want, code) in cases {
+        let first = automerge::Change::from_bytes(push[0].change.clone())
+            .unwrap()
+            .hash();
+        let body = encode(&request(push, PROTOCOL_VERSION)).unwrap();
+        let started = Instant::now();
+        let (status, answer) = send(&url, &c, body.clone(), Some("1")).await;
+        let e = error(status, &answer);
+        eprintln!(
+            "{what} ops: {} bytes → {status} {:?} ({}) in {:?}; peak RSS {before} → {} KiB",
+            body.len(),
+            e.code,
+            e.message,
+            started.elapsed(),
+            status_kib(pid, "VmHWM:")
+        );
+        assert_eq!((status, e.code), (want, code), "{what}");
+        if code == ErrorCode::BadChange {
+            assert_eq!(e.change, Some(beatbook_protocol::hex(&first.0)), "{what}");
+        }
+    }
+    let grown = status_kib(pid, "VmHWM:").saturating_sub(before);
+    assert!(grown < 24 * 1024, "peak RSS grew by {grown} KiB");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

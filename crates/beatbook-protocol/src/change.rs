@@ -40,10 +40,14 @@ const PUSH_INFLATE_FLOOR: u64 = 1 << 20;
 const INFLATE_PER_BYTE: u64 = 16;
 /// The most all changes of one push may inflate to.
 const MAX_PUSH_INFLATED: u64 = 32 << 20;
-/// Operations one change may hold, beyond [`OPS_PER_BYTE`] per byte sent.
-const CHANGE_OPS_FLOOR: u64 = 100_000;
+/// Operations one change may hold, beyond [`OPS_PER_BYTE`] per byte sent. Applying an
+/// operation costs the server about 500 bytes while the push is checked (measured:
+/// 99 000 operations in a 232-byte request took it from 12 to 62 MB), so the floor is what
+/// a tiny request may cost: about 10 MB. An honest change beyond it inserts text (a byte or
+/// more per operation) or deletes more than 20 000 characters at once.
+const CHANGE_OPS_FLOOR: u64 = 20_000;
 /// Operations all changes of one push may hold, beyond [`OPS_PER_BYTE`] per byte sent.
-const PUSH_OPS_FLOOR: u64 = 400_000;
+const PUSH_OPS_FLOOR: u64 = 40_000;
 /// Operations allowed per byte of change sent (an honest insertion costs a byte or more per
 /// operation; a deletion of a long text a fraction, hence the floors).
 const OPS_PER_BYTE: u64 = 16;
@@ -493,7 +497,20 @@ mod tests {
         let mut doc = AutoCommit::new();
         doc.put(ROOT, "kind", "household").unwrap();
         let notes = doc.put_object(ROOT, "notes", ObjType::Text).unwrap();
-        let text: String = "村里走访记录。".chars().cycle().take(text_len).collect();
+        // Text as people write it: not one phrase repeated (see
+        // `repetitive_text_beyond_the_floor_is_too_large`).
+        let chars: Vec<char> = "村里走访记录民警调解纠纷邻居土地宅基地水电费用家庭矛盾已化解，。"
+            .chars()
+            .collect();
+        let mut seed = 7u64;
+        let text: String = (0..text_len)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                chars[(seed >> 33) as usize % chars.len()]
+            })
+            .collect();
         doc.splice_text(&notes, 0, 0, &text).unwrap();
         doc.commit();
         let mut change = doc.get_last_local_change().unwrap();
@@ -528,6 +545,20 @@ mod tests {
             let (chunk, _) = read(change.raw_bytes()).unwrap();
             assert_eq!(chunk.hash, change.hash().0);
         }
+    }
+
+    #[test]
+    fn repetitive_text_beyond_the_floor_is_too_large() {
+        // 60 000 characters of one phrase: DEFLATE shrinks them to about a kilobyte, and so
+        // little may not hold 60 000 operations (about 30 MB for the server to apply).
+        let mut doc = AutoCommit::new();
+        let notes = doc.put_object(ROOT, "notes", ObjType::Text).unwrap();
+        let text: String = "村里走访记录。".chars().cycle().take(60_000).collect();
+        doc.splice_text(&notes, 0, 0, &text).unwrap();
+        doc.commit();
+        let bytes = doc.get_last_local_change().unwrap().bytes().into_owned();
+        assert!(bytes.len() < 4096, "{}", bytes.len());
+        assert!(matches!(read(&bytes), Err(ChangeError::TooLarge(_))));
     }
 
     /// A DEFLATE stream of `n` zeros.
