@@ -544,7 +544,9 @@ fn domain_actions_follow_the_status_machines() {
     let err = d.fails(&["hazard", "clear", &dispute, "--note", "x"], 2);
     assert!(err.contains("不是隐患"), "{err}");
 
-    let task = d.new_record(&[
+    // Tasks are given out by the chief (an officer's device refuses to, as the server does);
+    // the officer completes them; only the chief cancels.
+    let task_args = [
         "task",
         "--set",
         "assignee=li.officer",
@@ -555,8 +557,33 @@ fn domain_actions_follow_the_status_machines() {
         "--set",
         "instructions=回访赵六、钱七",
         "--set",
-        &format!("target={dispute}"),
+    ];
+    let target = format!("target={dispute}");
+    let mut own = vec!["new"];
+    own.extend(task_args);
+    own.push(&target);
+    let err = d.fails(&own, 2);
+    assert!(err.contains("只有所长和县局管理员可以派单"), "{err}");
+    d.ok(&["sync"]);
+    let chief = Device::new();
+    chief.login(&server, "gucheng.chief");
+    chief.ok(&["sync"]);
+    let mut given: Vec<&str> = task_args.to_vec();
+    given.extend([target.as_str(), "--village", "nanjie"]);
+    let task = chief.new_record(&given);
+    let other = chief.new_record(&[
+        "task",
+        "--village",
+        "nanjie",
+        "--set",
+        "assignee=li.officer",
+        "--set",
+        "action=patrol",
+        "--set",
+        "due_at=2026-12-31 18:00",
     ]);
+    chief.ok(&["sync"]);
+    d.ok(&["sync"]);
     d.fails(
         &[
             "task",
@@ -569,19 +596,11 @@ fn domain_actions_follow_the_status_machines() {
     );
     let out = d.ok(&["task", "done", &task, "--record", &dispute]);
     assert!(out.contains("已完成"), "{out}");
-    d.fails(&["task", "cancel", &task, "--reason", "重复"], 2);
-    let other = d.new_record(&[
-        "task",
-        "--set",
-        "assignee=li.officer",
-        "--set",
-        "action=patrol",
-        "--set",
-        "due_at=2026-12-31 18:00",
-    ]);
-    let err = d.fails(&["task", "cancel", &other], 2);
+    let err = d.fails(&["task", "cancel", &other, "--reason", "重复"], 2);
+    assert!(err.contains("承办人只能完成任务"), "{err}");
+    let err = chief.fails(&["task", "cancel", &other], 2);
     assert!(err.contains("取消原因"), "{err}");
-    d.ok(&["task", "cancel", &other, "--reason", "所里另行安排"]);
+    chief.ok(&["task", "cancel", &other, "--reason", "所里另行安排"]);
 
     let patrol = d.new_record(&[
         "patrol",

@@ -459,6 +459,20 @@ impl Client {
             let scope = s.scope_for_new(kind, village.as_deref())?;
             let body = forms::body(kind, data, s.me_name(), now(), s.lang)?;
             let author = UserId::from(s.me_name());
+            let at = now();
+            s.check_change(
+                None,
+                &Record {
+                    id: RecordId::new(),
+                    scope: scope.clone(),
+                    author: author.clone(),
+                    created_at: at,
+                    updated_at: at,
+                    deleted: false,
+                    review: None,
+                    body: body.clone(),
+                },
+            )?;
             let record = s
                 .store
                 .create(&author, scope, body)
@@ -476,6 +490,13 @@ impl Client {
             s.check_write(&view.record)?;
             let kind = view.record.kind();
             let body = forms::body(kind, data, s.me_name(), now(), s.lang)?;
+            s.check_change(
+                Some(&view.record),
+                &Record {
+                    body: body.clone(),
+                    ..view.record.clone()
+                },
+            )?;
             forms::refuse_conflicted(&view, &body, s.lang)?;
             s.store
                 .update(id, body)
@@ -490,6 +511,13 @@ impl Client {
             let id = parse_id(id, s.lang)?;
             let record = s.open_record(id)?;
             s.check_write(&record.record)?;
+            s.check_change(
+                Some(&record.record),
+                &Record {
+                    deleted: true,
+                    ..record.record.clone()
+                },
+            )?;
             s.store
                 .delete(id)
                 .map_err(|e| AppError::store(&e, s.lang))?;
@@ -624,7 +652,7 @@ impl Session<'_> {
             station,
             villages,
             server: self.device.server.clone(),
-            reviews: matches!(a.role, Role::StationChief | Role::CountyAdmin),
+            reviews: a.is_station_lead(),
             writable,
         }
     }
@@ -679,6 +707,23 @@ impl Session<'_> {
     }
 
     /// Refuses a change the user's role and scope do not allow, or of a deleted record.
+    /// Whether the model's access rules let this user turn `before` (absent for a new
+    /// record) into `after`: the same rule the server enforces on what this device sends.
+    pub(crate) fn check_change(&self, before: Option<&Record>, after: &Record) -> Result<()> {
+        self.device
+            .user
+            .assignment
+            .check_change(&UserId::from(self.me_name()), before, after)
+            .map_err(|d| {
+                AppError::new(
+                    d.code(),
+                    self.lang,
+                    d.message(Lang::Zh),
+                    d.message(Lang::En),
+                )
+            })
+    }
+
     pub(crate) fn check_write(&self, record: &Record) -> Result<()> {
         if record.deleted {
             return Err(AppError::store(

@@ -50,8 +50,31 @@ pub fn new(home: &Home, args: NewArgs) -> Result<String> {
     values::fill_defaults(kind, &mut data, s.me(), now());
     let body = values::body(kind, data)?;
     let author = UserId::from(s.me());
+    let at = now();
+    allowed(
+        &s,
+        None,
+        &Record {
+            id: beatbook_model::RecordId::new(),
+            scope: scope.clone(),
+            author: author.clone(),
+            created_at: at,
+            updated_at: at,
+            deleted: false,
+            review: None,
+            body: body.clone(),
+        },
+    )?;
     let record = s.store.create(&author, scope, body)?;
     Ok(format!("{}\n", record.id))
+}
+
+/// The model's access rule for turning `before` (absent for a new record) into `after`, as
+/// the server enforces it on what this device sends (e.g. only the assignee completes a task).
+fn allowed(s: &Session, before: Option<&Record>, after: &Record) -> Result<()> {
+    s.assignment()
+        .check_change(&UserId::from(s.me()), before, after)
+        .map_err(|d| Failure::bad_input(d.code(), d.message(Lang::Zh), d.message(Lang::En)))
 }
 
 /// The field a conflict path belongs to: `data.members[1].phone` → `members`.
@@ -74,6 +97,14 @@ fn load(s: &mut Session, raw_id: &str) -> Result<RecordView> {
 /// Writes `body` over the record unless it changes a field that holds conflicting values:
 /// writing there would silently drop the values nobody chose, so the user settles it first.
 fn save(s: &mut Session, view: &RecordView, body: Body) -> Result<Record> {
+    allowed(
+        s,
+        Some(&view.record),
+        &Record {
+            body: body.clone(),
+            ..view.record.clone()
+        },
+    )?;
     let old = view.record.body.data_json();
     let new = body.data_json();
     let differs = |name: &str| old.get(name) != new.get(name);
@@ -128,6 +159,14 @@ pub fn edit(home: &Home, args: EditArgs) -> Result<String> {
 pub fn delete(home: &Home, raw_id: &str) -> Result<String> {
     let mut s = home.session()?;
     let view = load(&mut s, raw_id)?;
+    allowed(
+        &s,
+        Some(&view.record),
+        &Record {
+            deleted: true,
+            ..view.record.clone()
+        },
+    )?;
     let record = s.store.delete(view.record.id)?;
     Ok(match home.lang {
         Lang::Zh => format!(
