@@ -745,7 +745,7 @@ pub async fn run_seed(template: &Template, seed: u64, stats: &Arc<Stats>) -> Res
             0
         };
         // In half the seeds the first device is a poison one.
-        let poison = replicas.is_empty() && seed % 2 == 0;
+        let poison = replicas.is_empty() && seed.is_multiple_of(2);
         replicas.push(Replica {
             persona: p,
             store: Mutex::new(store),

@@ -19,7 +19,7 @@ pub const CURSOR_META_KEY: &str = "sync_cursor";
 /// The store meta key holding when this device last caught up with the server (RFC 3339).
 pub const LAST_SYNC_META_KEY: &str = "last_sync_at";
 /// At most this many changes per request…
-const PUSH_MAX_CHANGES: usize = 2000;
+const PUSH_MAX_CHANGES: usize = beatbook_protocol::MAX_PUSHED_CHANGES;
 /// …and about this many bytes.
 const PUSH_MAX_BYTES: usize = 1 << 20;
 /// How much the server may send per answer.
@@ -83,6 +83,8 @@ pub struct Session {
     pending_at_start: u64,
     remaining: u64,
     summary: SyncSummary,
+    /// Most changes to push in one request; halved when the server finds a push too large.
+    push_limit: usize,
 }
 
 impl Session {
@@ -99,6 +101,7 @@ impl Session {
             pending_at_start: store.pending_count()? as u64,
             remaining: 0,
             summary: SyncSummary::default(),
+            push_limit: PUSH_MAX_CHANGES,
         })
     }
 
@@ -107,7 +110,7 @@ impl Session {
         let mut push = Vec::new();
         let mut bytes = 0;
         self.in_flight.clear();
-        for c in store.pending_changes(PUSH_MAX_CHANGES)? {
+        for c in store.pending_changes(self.push_limit)? {
             if !push.is_empty() && bytes + c.bytes.len() > PUSH_MAX_BYTES {
                 break;
             }
@@ -177,10 +180,30 @@ impl Session {
     /// Handles a refusal. A refusal of one change (out of scope, bad change) sets that change
     /// aside so everything else still syncs; any other refusal ends the sync.
     pub fn refused(&mut self, store: &mut Store, err: ApiErrorBody) -> Result<Step, SyncError> {
+        // A push too large as a whole goes again in halves; one change alone too large for
+        // the server is set aside like any change it refuses for good, so the rest still
+        // syncs (the server cannot always name it: it may not know its hash).
+        if err.code == ErrorCode::TooLarge && err.change.is_none() {
+            match self.in_flight.as_slice() {
+                [] => {}
+                [only] => {
+                    let only = *only;
+                    if store.set_aside(&only, err.code.as_str(), &err.message)? {
+                        self.summary.set_aside += 1;
+                    }
+                    return Ok(Step::Continue);
+                }
+                many => {
+                    self.push_limit = (many.len() / 2).max(1);
+                    return Ok(Step::Continue);
+                }
+            }
+        }
         let permanent_change_fault = matches!(
             err.code,
             ErrorCode::OutOfScope
                 | ErrorCode::Forbidden
+                | ErrorCode::TooLarge
                 | ErrorCode::BadChange
                 | ErrorCode::BadSignature
                 | ErrorCode::UnknownActor
@@ -415,6 +438,39 @@ mod tests {
         assert_eq!(step, Step::Continue);
         assert_eq!(mine.pending_count().unwrap(), 0);
         assert_eq!(mine.set_aside_changes().unwrap().len(), 1);
+        assert_eq!(session.summary().set_aside, 1);
+    }
+
+    #[test]
+    fn a_push_too_large_goes_again_in_halves_and_a_lone_one_is_set_aside() {
+        let key = DeviceKey::generate().unwrap();
+        let mut mine = store();
+        for i in 0..8 {
+            publicity(&mut mine, &format!("防范电信诈骗第{i}场"));
+        }
+        let too_large = || ApiErrorBody {
+            code: ErrorCode::TooLarge,
+            message: "太大 / too large".into(),
+            change: None,
+        };
+        let mut session = Session::new(&mine, &device(&key)).unwrap();
+        let pushed = |body: Vec<u8>| decode::<SyncRequest>(&body).unwrap().push.len();
+        assert_eq!(pushed(session.request(&mine).unwrap()), 8);
+        let mut sizes = Vec::new();
+        loop {
+            let step = session.refused(&mut mine, too_large()).unwrap();
+            assert_eq!(step, Step::Continue);
+            let n = pushed(session.request(&mine).unwrap());
+            sizes.push(n);
+            if n == 1 {
+                break;
+            }
+        }
+        assert_eq!(sizes, [4, 2, 1]);
+        // One change alone still too large: set aside, so the other seven sync.
+        session.refused(&mut mine, too_large()).unwrap();
+        assert_eq!(mine.set_aside_changes().unwrap().len(), 1);
+        assert_eq!(mine.pending_count().unwrap(), 7);
         assert_eq!(session.summary().set_aside, 1);
     }
 

@@ -47,7 +47,7 @@ pub(super) async fn authenticate(
     // An old client gets a clear answer before anything it cannot do right.
     if let Some(v) = headers.get(PROTOCOL_HEADER) {
         match v.to_str().ok().and_then(|s| s.trim().parse::<u32>().ok()) {
-            Some(p) if p < PROTOCOL_VERSION => return Err(ApiError::upgrade_required()),
+            Some(p) if p != PROTOCOL_VERSION => return Err(ApiError::unsupported_protocol(p)),
             Some(_) => {}
             None => {
                 return Err(ApiError::new(

@@ -19,7 +19,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use beatbook_model::{Lang, Role};
 use beatbook_protocol::{
-    decode, encode, DutyRuleOp, DutyRulesRequest, DutyRulesResponse, ErrorCode,
+    decode_request, encode, DutyRuleOp, DutyRulesRequest, DutyRulesResponse, ErrorCode,
     BINARY_CONTENT_TYPE, DUTY_RULES_PATH, PROTOCOL_VERSION,
 };
 use chrono::{DateTime, Utc};
@@ -38,14 +38,14 @@ pub(super) async fn duty_rules(
     let storage = state.storage_arc();
     let device_id = device.id.clone();
     let (bytes, ops, applied) = blocking(move || {
-        let req: DutyRulesRequest = decode(&body).map_err(|e| {
+        let req: DutyRulesRequest = decode_request(&body).map_err(|e| {
             ApiError::new(
                 ErrorCode::BadRequest,
                 format!("值勤规则请求格式错误 / not a duty-rules request: {e}"),
             )
         })?;
-        if req.protocol < PROTOCOL_VERSION {
-            return Err(ApiError::upgrade_required());
+        if req.protocol != PROTOCOL_VERSION {
+            return Err(ApiError::unsupported_protocol(req.protocol));
         }
         let ops = req.ops.len();
         let applied = apply(storage.as_ref(), &user, &device_id, &req.ops, now)?;

@@ -35,8 +35,8 @@ pub(super) async fn enrol(
             &format!("not an enrolment request: {e}"),
         )
     })?;
-    if req.protocol < PROTOCOL_VERSION {
-        return Err(ApiError::upgrade_required());
+    if req.protocol != PROTOCOL_VERSION {
+        return Err(ApiError::unsupported_protocol(req.protocol));
     }
     let username = req.username.trim().to_lowercase();
     let now = state.now();

@@ -11,7 +11,8 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use beatbook_protocol::{
-    decode, ErrorCode, UnreadableReport, MAX_UNREADABLE_REPORTED, PROTOCOL_VERSION, UNREADABLE_PATH,
+    decode_request, ErrorCode, UnreadableReport, MAX_UNREADABLE_REPORTED, PROTOCOL_VERSION,
+    UNREADABLE_PATH,
 };
 
 pub(super) async fn unreadable(
@@ -20,14 +21,14 @@ pub(super) async fn unreadable(
     body: Body,
 ) -> Result<StatusCode, ApiError> {
     let Signed { device, body, .. } = authenticate(&state, &headers, body, UNREADABLE_PATH).await?;
-    let report: UnreadableReport = decode(&body).map_err(|e| {
+    let report: UnreadableReport = decode_request(&body).map_err(|e| {
         ApiError::new(
             ErrorCode::BadRequest,
             format!("报告格式错误 / not an unreadable-records report: {e}"),
         )
     })?;
-    if report.protocol < PROTOCOL_VERSION {
-        return Err(ApiError::upgrade_required());
+    if report.protocol != PROTOCOL_VERSION {
+        return Err(ApiError::unsupported_protocol(report.protocol));
     }
     if report.records.len() > MAX_UNREADABLE_REPORTED {
         return Err(ApiError::new(
