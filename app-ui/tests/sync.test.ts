@@ -34,7 +34,7 @@ function fakeTimers() {
   return { timers, advance, pending };
 }
 
-const report: SyncReport = { pushed: 1, generated: 0, pulled: 0, records_updated: 0, conflicts: 0, set_aside: 0, state: { pending: 0, set_aside: 0, last_sync_at: null, last_sync_local: null } };
+const report: SyncReport = { pushed: 1, generated: 0, pulled: 0, records_updated: 0, conflicts: 0, set_aside: 0, newly_unreadable: 0, state: { pending: 0, set_aside: 0, last_sync_at: null, last_sync_local: null, unreadable: 0 } };
 const offline = { code: "offline", message: "无法连接服务器", fields: [], transient: true, needs_login: false };
 
 describe("backoff", () => {
