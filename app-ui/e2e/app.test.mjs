@@ -7,7 +7,7 @@
 import { after, afterEach, before, test } from "node:test";
 import { mkdirSync } from "node:fs";
 import assert from "node:assert/strict";
-import { App, Server, freePort, seed, tempDir } from "./harness.mjs";
+import { App, Server, describe, freePort, leftovers, seed, stopAll, tempDir } from "./harness.mjs";
 
 let server;
 let officer;
@@ -31,10 +31,19 @@ afterEach(async (t) => {
   await chief?.screenshot(`${dir}/${name}-chief.png`).catch(() => {});
 });
 
+/** Stops both apps and the server, then whatever else is still running (an app whose
+ *  start failed half way); returns the errors. */
+async function stopEverything() {
+  const errors = [];
+  for (const p of [officer, chief, server]) await p?.stop().catch((e) => errors.push(e));
+  errors.push(...(await stopAll()));
+  return errors;
+}
+
+// Normally a no-op: the last test has stopped everything.
 after(async () => {
-  await officer?.stop();
-  await chief?.stop();
-  await server?.stop();
+  const errors = await stopEverything();
+  if (errors.length > 0) throw new AggregateError(errors, errors.map((e) => e.message).join("\n"));
 });
 
 test("a wrong password is refused with a plain message", async () => {
@@ -218,4 +227,13 @@ test("the chief assigns the officer a task about the household; it reaches the o
   await officer.sync();
   await officer.click("tab-home");
   await officer.waitText("home", "回访张三丰家");
+});
+
+// Last: a run must leave nothing behind (issue 22: an app left running held the test
+// runner's output pipe, and `npm run e2e` never exited).
+test("afterwards no app, tauri-driver, WebKitWebDriver or server started here is alive", async () => {
+  const errors = await stopEverything();
+  const left = leftovers().map(describe);
+  assert.deepEqual(left, [], `still running:\n${left.join("\n")}`);
+  assert.deepEqual(errors.map((e) => e.message), []);
 });

@@ -1,11 +1,19 @@
 // End-to-end harness: a real beatbook-server (seeded demo county) and real app instances,
 // each driven through its own tauri-driver → WebKitWebDriver, with its own data folder.
-import { spawn, execFileSync } from "node:child_process";
+// Every program started here runs in its own process group with its output in a log file
+// (e2e/procs.mjs); stop() ends it and all it started, whatever state it is in.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { remote } from "webdriverio";
+import { Proc, describe, leftovers, stopAll, tail, within } from "./procs.mjs";
+
+export { describe, leftovers, stopAll };
+
+/** How long deleteSession may take before the app is stopped by signals instead. */
+const DELETE_SESSION_MS = Number(process.env.BEATBOOK_E2E_DELETE_SESSION_MS ?? 10_000);
 
 const SERVER_BIN = process.env.BEATBOOK_SERVER_BIN ?? "../target/debug/beatbook-server";
 const APP_BIN = process.env.BEATBOOK_APP_BIN ?? "../target/debug/beatbook-app";
@@ -26,9 +34,14 @@ export async function freePort() {
 }
 
 /** Resolves once something accepts connections on `port` (never a fixed sleep). */
-export async function waitForPort(port, timeoutMs = 30_000) {
+export async function waitForPort(port, timeoutMs = 30_000, proc = null) {
   const until = Date.now() + timeoutMs;
   for (;;) {
+    if (proc && !proc.child) throw new Error(`${proc.name} was stopped before it listened on port ${port}`);
+    if (proc?.failed) throw new Error(`${proc.name} did not start: ${proc.failed.message}`);
+    if (proc?.child?.exitCode != null || proc?.child?.signalCode != null) {
+      throw new Error(`${proc.name} exited before it listened on port ${port}; its log:\n${tail(proc.log)}`);
+    }
     const ok = await new Promise((resolve) => {
       const c = connect(port, "127.0.0.1");
       c.on("connect", () => (c.destroy(), resolve(true)));
@@ -42,7 +55,12 @@ export async function waitForPort(port, timeoutMs = 30_000) {
 
 /** The demo county's accounts: username → password. */
 export function seed(dataDir) {
-  const out = execFileSync(SERVER_BIN, ["seed-demo", "--data", dataDir], { encoding: "utf8" });
+  const out = execFileSync(SERVER_BIN, ["seed-demo", "--data", dataDir], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 120_000,
+    killSignal: "SIGKILL",
+  });
   writeFileSync(join(dataDir, "accounts.txt"), out);
   const accounts = {};
   for (const line of out.split("\n")) {
@@ -59,15 +77,20 @@ export class Server {
     this.url = `http://127.0.0.1:${port}`;
   }
   async start() {
-    this.proc = spawn(SERVER_BIN, ["serve", "--listen", `127.0.0.1:${this.port}`, "--data", this.dataDir], { stdio: ["ignore", "ignore", "inherit"] });
-    await waitForPort(this.port);
+    const args = ["serve", "--listen", `127.0.0.1:${this.port}`, "--data", this.dataDir];
+    this.proc = new Proc(`server-${this.port}`, SERVER_BIN, args).start();
+    try {
+      await waitForPort(this.port, 30_000, this.proc);
+    } catch (err) {
+      await this.stop().catch(() => {});
+      throw err;
+    }
   }
+  /** SIGTERM (the server shuts down cleanly), SIGKILL if it has not exited within 5 s. */
   async stop() {
-    if (!this.proc) return;
-    const exited = new Promise((r) => this.proc.once("exit", r));
-    this.proc.kill("SIGTERM");
-    await exited;
+    const proc = this.proc;
     this.proc = null;
+    await proc?.stop();
   }
 }
 
@@ -81,11 +104,22 @@ export class App {
   async start(env = {}) {
     this.port = await freePort();
     const nativePort = await freePort();
-    this.driver = spawn(TAURI_DRIVER, ["--port", String(this.port), "--native-port", String(nativePort)], {
-      stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, ...env, BEATBOOK_APP_DATA: this.dataDir },
-    });
-    await waitForPort(this.port);
+    const args = ["--port", String(this.port), "--native-port", String(nativePort)];
+    this.driver = new Proc(`driver-${this.name}-${this.port}`, TAURI_DRIVER, args, {
+      ...env,
+      BEATBOOK_APP_DATA: this.dataDir,
+    }).start();
+    try {
+      await waitForPort(this.port, 30_000, this.driver);
+      await this.#session();
+    } catch (err) {
+      const log = this.driver.log;
+      await this.stop().catch(() => {});
+      throw new Error(`${this.name}: the app did not start: ${err.message}\n${tail(log)}`);
+    }
+    return this;
+  }
+  async #session() {
     this.browser = await remote({
       hostname: "127.0.0.1",
       port: this.port,
@@ -97,7 +131,6 @@ export class App {
       },
     });
     await this.browser.setWindowSize(this.size.width, this.size.height).catch(() => {});
-    return this;
   }
   $(testid) {
     return this.browser.$(`[data-testid="${testid}"]`);
@@ -150,11 +183,23 @@ export class App {
     await this.browser.waitUntil(async () => (await this.$("sync-now").isEnabled()), { timeout: 60_000 });
   }
   async screenshot(path) {
-    await this.browser.saveScreenshot(path);
+    if (!this.browser) return;
+    await within(this.browser.saveScreenshot(path), 15_000, `${this.name}: screenshot`);
   }
-  async stop() {
-    await this.browser?.deleteSession().catch(() => {});
-    this.driver?.kill("SIGTERM");
+  /** Ends the WebDriver session (which closes the app) if it answers in time, then stops
+   *  tauri-driver's process group: the driver, WebKitWebDriver, the app and WebKit's helpers,
+   *  whether or not the session ended. Throws naming anything that survived SIGKILL. */
+  async stop({ sessionMs = DELETE_SESSION_MS } = {}) {
+    const browser = this.browser;
+    this.browser = null;
+    if (browser) {
+      await within(browser.deleteSession(), sessionMs, `${this.name}: deleteSession`).catch((err) => {
+        console.error(`# ${this.name}: ${err.message}; stopping it by signal`);
+      });
+    }
+    const driver = this.driver;
+    this.driver = null;
+    await driver?.stop();
   }
 }
 

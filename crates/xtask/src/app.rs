@@ -7,7 +7,7 @@ use std::process::{Child, Command};
 
 use anyhow::{bail, Context, Result};
 
-use super::{cargo, exec, Steps};
+use super::{cargo, exec, exec_leaving_nothing, minutes, Steps};
 
 /// Debian packages: Tauri's build needs (WebKitGTK …), and what runs the app headless in
 /// tests (Xvfb, WebKitWebDriver, CJK fonts for the screenshots, ImageMagick).
@@ -69,19 +69,20 @@ fn apt(steps: &mut Steps) -> Result<()> {
             bail!("missing system packages {missing:?} and no apt-get: install their equivalents");
         }
         let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
-        let run = |args: &[&str]| -> Result<()> {
+        let run = |args: &[&str], limit| -> Result<()> {
             let mut all: Vec<&str> = sudo.to_vec();
             all.extend_from_slice(args);
             exec(
                 Command::new(all[0])
                     .args(&all[1..])
                     .env("DEBIAN_FRONTEND", "noninteractive"),
+                limit,
             )
         };
-        run(&["apt-get", "update"])?;
+        run(&["apt-get", "update"], minutes(10))?;
         let mut install = vec!["apt-get", "install", "-y", "--no-install-recommends"];
         install.extend(missing.iter().copied());
-        run(&install)
+        run(&install, minutes(30))
     })
 }
 
@@ -100,7 +101,10 @@ fn tauri_driver(root: &Path, steps: &mut Steps) -> Result<()> {
             eprintln!("    tauri-driver present");
             return Ok(());
         }
-        exec(cargo(root).args(["install", "tauri-driver", "--version", "^2", "--locked"]))
+        exec(
+            cargo(root).args(["install", "tauri-driver", "--version", "^2", "--locked"]),
+            minutes(30),
+        )
     })
 }
 
@@ -121,9 +125,14 @@ fn front_end(root: &Path, steps: &mut Steps) -> Result<()> {
             eprintln!("    node_modules up to date");
             return Ok(());
         }
-        exec(npm(root).args(["ci", "--no-audit", "--no-fund"]))
+        exec(
+            npm(root).args(["ci", "--no-audit", "--no-fund"]),
+            minutes(15),
+        )
     })?;
-    steps.step("build app-ui", || exec(npm(root).args(["run", "build"])))
+    steps.step("build app-ui", || {
+        exec(npm(root).args(["run", "build"]), minutes(10))
+    })
 }
 
 /// What `cargo xtask test` needs before the workspace builds: packages, driver, front end.
@@ -133,19 +142,31 @@ pub fn prepare(root: &Path, steps: &mut Steps) -> Result<()> {
     front_end(root, steps)
 }
 
-/// Builds the app as tests and users run it: the UI served from inside the binary.
-fn build_app(root: &Path, steps: &mut Steps) -> Result<PathBuf> {
+/// The app built as tests and users run it: the UI served from inside the binary.
+pub const APP_FEATURE: &str = "beatbook-app/custom-protocol";
+
+/// Which features a build of the app resolves.
+#[derive(Clone, Copy)]
+enum Resolve {
+    /// Those of `cargo xtask test`'s clippy and test steps (the whole workspace with its
+    /// tests): after them this compiles nothing but the app binary, where
+    /// `cargo build -p beatbook-app -p beatbook-server` would resolve other features for
+    /// tokio, hyper, GTK … and build them all again.
+    AsTests,
+    /// Just the app and the server (`cargo xtask run`, screenshots): less to build alone.
+    AppOnly,
+}
+
+/// Builds the app (UI embedded) and the server.
+fn build_app(root: &Path, steps: &mut Steps, resolve: Resolve) -> Result<PathBuf> {
     steps.step("build app (embedded UI) and server", || {
-        exec(cargo(root).args([
-            "build",
-            "--locked",
-            "-p",
-            "beatbook-app",
-            "--features",
-            "custom-protocol",
-            "-p",
-            "beatbook-server",
-        ]))
+        let mut cmd = cargo(root);
+        cmd.args(["build", "--locked", "--features", APP_FEATURE]);
+        match resolve {
+            Resolve::AsTests => cmd.args(["--workspace", "--bins", "--tests"]),
+            Resolve::AppOnly => cmd.args(["-p", "beatbook-app", "-p", "beatbook-server"]),
+        };
+        exec(&mut cmd, minutes(40))
     })?;
     Ok(root.join("target/debug/beatbook-app"))
 }
@@ -153,13 +174,21 @@ fn build_app(root: &Path, steps: &mut Steps) -> Result<PathBuf> {
 /// The app's tests after the workspace's: Vitest, then the end-to-end run under Xvfb.
 pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
     steps.step("app-ui unit tests (vitest)", || {
-        exec(npm(root).args(["test"]))
+        exec(npm(root).args(["test"]), minutes(10))
     })?;
-    let app = build_app(root, steps)?;
+    e2e(root, steps)
+}
+
+/// Builds the app and server, then runs the end-to-end test under Xvfb.
+pub fn e2e(root: &Path, steps: &mut Steps) -> Result<()> {
+    let app = build_app(root, steps, Resolve::AsTests)?;
+    // The runner (app-ui/e2e/run.mjs) has its own deadline (15 min) and checks that nothing
+    // the tests started outlives them; this limit and check cover the runner itself, Xvfb
+    // and anything the check could not see.
     steps.step(
         "app end-to-end (tauri-driver, WebKitWebDriver, Xvfb)",
         || {
-            exec(
+            exec_leaving_nothing(
                 Command::new("xvfb-run")
                     .args(["-a", "-s", "-screen 0 1280x900x24", "npm", "run", "e2e"])
                     .current_dir(ui_dir(root))
@@ -169,6 +198,7 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
                         root.join("target/debug/beatbook-server"),
                     )
                     .env("TAURI_DRIVER", cargo_bin("tauri-driver")),
+                minutes(20),
             )
         },
     )
@@ -179,13 +209,16 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
 pub fn screenshots(root: &Path) -> Result<()> {
     let mut steps = Steps::new("screenshots");
     prepare(root, &mut steps)?;
-    let app = build_app(root, &mut steps)?;
+    let app = build_app(root, &mut steps, Resolve::AppOnly)?;
     // The screenshots file a few weeks of field work through the command line first.
     steps.step("build command line", || {
-        exec(cargo(root).args(["build", "--locked", "-p", "beatbook-cli"]))
+        exec(
+            cargo(root).args(["build", "--locked", "-p", "beatbook-cli"]),
+            minutes(30),
+        )
     })?;
     steps.step("take screenshots", || {
-        exec(
+        exec_leaving_nothing(
             Command::new("xvfb-run")
                 .args([
                     "-a",
@@ -203,6 +236,7 @@ pub fn screenshots(root: &Path) -> Result<()> {
                 .env("BEATBOOK_CLI_BIN", root.join("target/debug/beatbook"))
                 .env("TAURI_DRIVER", cargo_bin("tauri-driver"))
                 .env("SCREENSHOT_DIR", root.join("docs/screenshots")),
+            minutes(20),
         )
     })?;
     steps.finish();
@@ -216,7 +250,7 @@ pub fn launch(root: &Path, steps: &mut Steps, server: &str) -> Result<Option<Chi
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     apt(steps)?;
     front_end(root, steps)?;
-    let app = build_app(root, steps)?;
+    let app = build_app(root, steps, Resolve::AppOnly)?;
     if !has_display {
         eprintln!(
             "    no display: not starting the app; run it on a desktop with\n      BEATBOOK_SERVER={server} {}",

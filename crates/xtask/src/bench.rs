@@ -24,5 +24,6 @@ pub fn bench(root: &Path, args: &[OsString]) -> Result<()> {
             .args(["run", "--release", "--package", "beatbook-bench", "--"])
             .args(args)
             .env("BEATBOOK_BENCH_COMMAND", command),
+        crate::minutes(180),
     )
 }

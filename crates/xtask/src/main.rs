@@ -3,6 +3,7 @@
 //! Subcommands:
 //! - `run`: set up whatever is missing and run the system.
 //! - `test`: run everything CI runs, in order, stopping at the first failure.
+//! - `e2e`: build the app and run only its end-to-end test (see [`app`]).
 //! - `screenshots`: the app's key screens into `docs/screenshots/` (see [`app`]).
 //! - `bench`: run the benchmark suite and write `docs/benchmarks.md` (see [`bench`]).
 //! - `soak`: the long reliability suites (see [`reliability`], docs/reliability.md).
@@ -11,17 +12,23 @@
 //! and how long it took, and a failure names the step that failed. New steps
 //! (installing apt packages, `npm ci` in `app-ui/`, building and launching the
 //! server, ...) slot into [`run`] as further [`Steps::step`] calls.
+//!
+//! Nothing waits forever: every command a step runs has a time limit ([`exec`]); past it, the
+//! command and everything it started are stopped and the step fails naming what still ran.
+//! `XTASK_TIMEOUT_SCALE` (a number, default 1) scales every limit, for slower machines.
 
 use std::env;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
 mod app;
 mod bench;
+mod procs;
 mod reliability;
 
 const USAGE: &str = "\
@@ -30,27 +37,46 @@ usage: cargo xtask <command>
 commands:
   run     set up whatever is missing and run the system (server + demo county)
   test    run everything CI runs (fmt, clippy, tests, app tests), stopping at the first failure
+  e2e     build the app and run only its end-to-end test (part of `test`)
   screenshots  write the app's key screens to docs/screenshots/
   bench   run the benchmark suite, write docs/benchmarks.md (--quick, --help for more)
   soak    the long reliability suites: fuzzing, kills, crashes (--seeds N …, docs/reliability.md)
   help    show this message";
 
-/// The checks CI runs, in order: step name and `cargo` arguments.
-const TEST_STEPS: &[(&str, &[&str])] = &[
-    ("fmt", &["fmt", "--all", "--check"]),
+/// The checks CI runs, in order: step name, time limit in minutes and `cargo` arguments.
+/// The limits are several times what a fresh clone needs on two cores: they only catch hangs.
+/// Clippy and the tests build the app as the end-to-end test runs it (its UI embedded,
+/// [`app::APP_FEATURE`]) so that every build resolves the same features and the app step
+/// after them compiles nothing again (without it, 52 crates: the GTK/WebKit stack, tokio,
+/// hyper and the workspace's own, minutes on two cores).
+const TEST_STEPS: &[(&str, u64, &[&str])] = &[
+    ("fmt", 5, &["fmt", "--all", "--check"]),
     (
         "clippy",
+        40,
         &[
             "clippy",
             "--workspace",
             "--all-targets",
             "--locked",
+            "--features",
+            app::APP_FEATURE,
             "--",
             "-D",
             "warnings",
         ],
     ),
-    ("test", &["test", "--workspace", "--locked"]),
+    (
+        "test",
+        60,
+        &[
+            "test",
+            "--workspace",
+            "--locked",
+            "--features",
+            app::APP_FEATURE,
+        ],
+    ),
 ];
 
 fn main() -> ExitCode {
@@ -81,6 +107,12 @@ fn dispatch(args: Vec<OsString>) -> Result<()> {
     match command.to_str() {
         Some("run") => run(&root),
         Some("test") => test(&root),
+        Some("e2e") => {
+            let mut steps = Steps::new("e2e");
+            app::e2e(&root, &mut steps)?;
+            steps.finish();
+            Ok(())
+        }
         Some("screenshots") => app::screenshots(&root),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
@@ -95,7 +127,10 @@ fn dispatch(args: Vec<OsString>) -> Result<()> {
 fn run(root: &Path) -> Result<()> {
     let mut steps = Steps::new("run");
     steps.step("build server and command line", || {
-        exec(cargo(root).args(["build", "-p", "beatbook-server", "-p", "beatbook-cli"]))
+        exec(
+            cargo(root).args(["build", "-p", "beatbook-server", "-p", "beatbook-cli"]),
+            minutes(40),
+        )
     })?;
     let bin = root.join("target/debug");
     let data = root.join("demo-data/server");
@@ -106,19 +141,19 @@ fn run(root: &Path) -> Result<()> {
             return Ok(());
         }
         std::fs::create_dir_all(&data)?;
-        let out = Command::new(bin.join("beatbook-server"))
-            .args(["seed-demo", "--data"])
-            .arg(&data)
-            .output()
-            .context("could not start beatbook-server")?;
-        if !out.status.success() {
-            bail!(
-                "seed-demo failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
+        // The accounts (its output) go straight to accounts.txt; only a full run keeps it.
+        let out = std::fs::File::create(&accounts)?;
+        let seeded = exec(
+            Command::new(bin.join("beatbook-server"))
+                .args(["seed-demo", "--data"])
+                .arg(&data)
+                .stdout(out),
+            minutes(10),
+        );
+        if seeded.is_err() {
+            let _ = std::fs::remove_file(&accounts);
         }
-        std::fs::write(&accounts, &out.stdout)?;
-        Ok(())
+        seeded
     })?;
     let listen = env::var("BEATBOOK_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
     let _app = app::launch(root, &mut steps, &format!("http://{listen}"))?;
@@ -141,10 +176,12 @@ See docs/walkthrough.md for a whole day's work.
         data = data.display(),
         bin = bin.display(),
     );
+    // In the foreground until Ctrl-C: the one command without a time limit.
     exec(
         Command::new(bin.join("beatbook-server"))
             .args(["serve", "--listen", &listen, "--data"])
             .arg(&data),
+        Duration::MAX,
     )
 }
 
@@ -152,8 +189,8 @@ See docs/walkthrough.md for a whole day's work.
 fn test(root: &Path) -> Result<()> {
     let mut steps = Steps::new("test");
     app::prepare(root, &mut steps)?;
-    for (name, args) in TEST_STEPS {
-        steps.step(name, || exec(cargo(root).args(*args)))?;
+    for (name, limit, args) in TEST_STEPS {
+        steps.step(name, || exec(cargo(root).args(*args), minutes(*limit)))?;
     }
     app::test(root, &mut steps)?;
     steps.finish();
@@ -179,17 +216,112 @@ fn cargo(root: &Path) -> Command {
     cmd
 }
 
-/// Runs `cmd` with inherited stdio and fails unless it exits successfully.
-fn exec(cmd: &mut Command) -> Result<()> {
+/// `n` minutes, times `XTASK_TIMEOUT_SCALE` when set.
+fn minutes(n: u64) -> Duration {
+    let scale = env::var("XTASK_TIMEOUT_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .unwrap_or(1.0);
+    Duration::try_from_secs_f64(n as f64 * 60.0 * scale).unwrap_or(Duration::MAX)
+}
+
+/// Runs `cmd` (stdio inherited unless set) and fails unless it exits successfully within
+/// `limit` (`Duration::MAX`: no limit). Past the limit, the command and every process it
+/// started (found by an environment marker, see [`procs`]) get SIGTERM, then SIGKILL, and the
+/// error names what was still running. Processes it leaves behind are named as a warning.
+fn exec(cmd: &mut Command, limit: Duration) -> Result<()> {
+    run_limited(cmd, limit, false)
+}
+
+/// [`exec`], but processes the command leaves running are stopped and fail the step.
+fn exec_leaving_nothing(cmd: &mut Command, limit: Duration) -> Result<()> {
+    run_limited(cmd, limit, true)
+}
+
+fn run_limited(cmd: &mut Command, limit: Duration, strict: bool) -> Result<()> {
+    static SEQUENCE: AtomicU32 = AtomicU32::new(0);
     let shown = display(cmd);
-    eprintln!("    $ {shown}");
-    let status = cmd
-        .status()
+    let marker = format!(
+        "{}-{}",
+        std::process::id(),
+        SEQUENCE.fetch_add(1, Ordering::Relaxed)
+    );
+    cmd.env(procs::MARKER, &marker);
+    let deadline = Instant::now().checked_add(limit);
+    match deadline {
+        Some(_) => eprintln!("    $ {shown}   (time limit {})", mins(limit)),
+        None => eprintln!("    $ {shown}"),
+    }
+    let mut child = cmd
+        .spawn()
         .with_context(|| format!("could not start `{shown}` (is it installed and on PATH?)"))?;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let Some(status) = status else {
+        let running = list(&procs::marked(&marker));
+        let survivors = procs::terminate(&marker, Duration::from_secs(10));
+        let _ = child.kill();
+        let _ = child.wait();
+        let survivors = if survivors.is_empty() {
+            String::new()
+        } else {
+            format!("\nstill alive after SIGKILL:{}", list(&survivors))
+        };
+        bail!(
+            "`{shown}` did not finish within its time limit of {}; it and what it started were \
+             stopped. Still running at the limit:{running}{survivors}",
+            mins(limit)
+        );
+    };
+    // What it started may take a moment to exit after it (xvfb-run does not wait for Xvfb).
+    let settled = Instant::now() + Duration::from_secs(3);
+    let mut left = procs::marked(&marker);
+    while !left.is_empty() && Instant::now() < settled {
+        std::thread::sleep(Duration::from_millis(100));
+        left = procs::marked(&marker);
+    }
+    if !left.is_empty() {
+        if strict {
+            let survivors = procs::terminate(&marker, Duration::from_secs(10));
+            bail!(
+                "`{shown}` exited ({status}) but left running (now stopped):{}{}",
+                list(&left),
+                if survivors.is_empty() {
+                    String::new()
+                } else {
+                    format!("\nstill alive after SIGKILL:{}", list(&survivors))
+                }
+            );
+        }
+        eprintln!(
+            "    warning: `{shown}` exited and left running:{}",
+            list(&left)
+        );
+    }
     if !status.success() {
         bail!("`{shown}` failed ({status})");
     }
     Ok(())
+}
+
+/// Processes, one per indented line, for messages.
+fn list(procs: &[procs::Proc]) -> String {
+    if procs.is_empty() {
+        return " (nothing)".into();
+    }
+    procs.iter().map(|p| format!("\n      {p}")).collect()
+}
+
+fn mins(d: Duration) -> String {
+    format!("{:.0} min", d.as_secs_f64() / 60.0)
 }
 
 /// A command line as a human-readable string, for messages.
@@ -250,4 +382,58 @@ impl Steps {
 
 fn secs(d: Duration) -> String {
     format!("{:.2}s", d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Stdio;
+
+    fn sh(script: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", script])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    }
+
+    /// The marker `run_limited` gave `cmd`.
+    fn marker_of(cmd: &Command) -> String {
+        cmd.get_envs()
+            .find(|(k, _)| *k == procs::MARKER)
+            .and_then(|(_, v)| v)
+            .map(|v| v.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_command_past_its_limit_is_stopped_with_what_it_started() {
+        let mut cmd = sh("sleep 300 & sleep 301; wait");
+        let started = Instant::now();
+        let err = exec(&mut cmd, Duration::from_secs(1)).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(started.elapsed() < Duration::from_secs(30), "{message}");
+        assert!(message.contains("did not finish within"), "{message}");
+        assert!(message.contains("sleep 300"), "{message}");
+        assert!(message.contains("sleep 301"), "{message}");
+        assert!(procs::marked(&marker_of(&cmd)).is_empty());
+    }
+
+    #[test]
+    fn a_process_left_behind_fails_a_strict_step_and_is_stopped() {
+        let mut cmd = sh("sleep 302 &");
+        let err = exec_leaving_nothing(&mut cmd, Duration::from_secs(60)).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("left running"), "{message}");
+        assert!(message.contains("sleep 302"), "{message}");
+        assert!(procs::marked(&marker_of(&cmd)).is_empty());
+    }
+
+    #[test]
+    fn a_quick_command_passes_and_a_failing_one_fails() {
+        exec(&mut sh("true"), Duration::from_secs(60)).unwrap();
+        exec_leaving_nothing(&mut sh("true"), Duration::from_secs(60)).unwrap();
+        let err = exec(&mut sh("exit 3"), Duration::from_secs(60)).unwrap_err();
+        assert!(format!("{err:#}").contains("failed"), "{err:#}");
+    }
 }

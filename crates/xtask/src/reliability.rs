@@ -7,12 +7,26 @@
 //! `--crashes N` store writer crashes (default 500), `--inputs N` mutated inputs per fuzz
 //! target (default 1000000), `--devices N` and `--load-secs N` sustained load (default 300
 //! devices for 600 s), `--seed N` first seed.
+//!
+//! Each step's time limit (a hang guard, like every xtask step's) grows with its size: an hour
+//! for the release build and setup, plus a generous cost per seed, kill, crash or input.
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{bail, Result};
 
 use crate::{cargo, exec, Steps};
+
+/// An hour plus `units` × `each`, scaled like every limit (`XTASK_TIMEOUT_SCALE`).
+fn limit(units: u64, each: Duration) -> Duration {
+    let base = crate::minutes(60);
+    let scale = base.as_secs_f64() / 3600.0;
+    each.checked_mul(u32::try_from(units).unwrap_or(u32::MAX))
+        .and_then(|d| Duration::try_from_secs_f64(d.as_secs_f64() * scale).ok())
+        .and_then(|d| base.checked_add(d))
+        .unwrap_or(Duration::MAX)
+}
 
 struct Soak {
     seeds: u64,
@@ -58,7 +72,7 @@ fn parse(args: &[std::ffi::OsString]) -> Result<Soak> {
 pub fn soak(root: &Path, args: &[std::ffi::OsString]) -> Result<()> {
     let s = parse(args)?;
     let mut steps = Steps::new("soak");
-    let test = |name: &str, package: &str, env: &[(&str, String)]| {
+    let test = |name: &str, package: &str, env: &[(&str, String)], within: Duration| {
         let mut cmd = cargo(root);
         cmd.args([
             "test",
@@ -73,7 +87,7 @@ pub fn soak(root: &Path, args: &[std::ffi::OsString]) -> Result<()> {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        exec(&mut cmd)
+        exec(&mut cmd, within)
     };
     steps.step("convergence fuzz", || {
         test(
@@ -83,6 +97,7 @@ pub fn soak(root: &Path, args: &[std::ffi::OsString]) -> Result<()> {
                 ("BEATBOOK_FUZZ_SEEDS", s.seeds.to_string()),
                 ("BEATBOOK_FUZZ_FIRST", s.first.to_string()),
             ],
+            limit(s.seeds, Duration::from_secs(2)),
         )
     })?;
     steps.step("server SIGKILL", || {
@@ -90,6 +105,7 @@ pub fn soak(root: &Path, args: &[std::ffi::OsString]) -> Result<()> {
             "kill",
             "beatbook-tests",
             &[("BEATBOOK_KILL_ROUNDS", s.kills.to_string())],
+            limit(s.kills, Duration::from_secs(30)),
         )
     })?;
     steps.step("client SIGKILL", || {
@@ -97,6 +113,7 @@ pub fn soak(root: &Path, args: &[std::ffi::OsString]) -> Result<()> {
             "client_kill",
             "beatbook-tests",
             &[("BEATBOOK_CLIENT_KILL_ROUNDS", s.kills.to_string())],
+            limit(s.kills, Duration::from_secs(30)),
         )
     })?;
     steps.step("store writer crashes", || {
@@ -104,9 +121,12 @@ pub fn soak(root: &Path, args: &[std::ffi::OsString]) -> Result<()> {
             "crash",
             "beatbook-store",
             &[("BEATBOOK_CRASH_ROUNDS", s.crashes.to_string())],
+            limit(s.crashes, Duration::from_secs(30)),
         )
     })?;
-    steps.step("hostile clients", || test("hostile", "beatbook-tests", &[]))?;
+    steps.step("hostile clients", || {
+        test("hostile", "beatbook-tests", &[], limit(0, Duration::ZERO))
+    })?;
     steps.step("sustained load", || {
         test(
             "load",
@@ -115,20 +135,25 @@ pub fn soak(root: &Path, args: &[std::ffi::OsString]) -> Result<()> {
                 ("BEATBOOK_LOAD_DEVICES", s.devices.to_string()),
                 ("BEATBOOK_LOAD_SECS", s.load_secs.to_string()),
             ],
+            limit(s.load_secs, Duration::from_secs(3)),
         )
     })?;
     steps.step("input fuzzing", || {
-        exec(cargo(root).args([
-            "run",
-            "--release",
-            "-p",
-            "beatbook-fuzz",
-            "--",
-            "run",
-            "all",
-            &s.inputs.to_string(),
-            &s.first.to_string(),
-        ]))
+        exec(
+            cargo(root).args([
+                "run",
+                "--release",
+                "-p",
+                "beatbook-fuzz",
+                "--",
+                "run",
+                "all",
+                &s.inputs.to_string(),
+                &s.first.to_string(),
+            ]),
+            // Three targets, about a millisecond per input each.
+            limit(s.inputs, Duration::from_millis(15)),
+        )
     })?;
     steps.finish();
     Ok(())
