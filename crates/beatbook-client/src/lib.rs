@@ -459,20 +459,8 @@ impl Client {
             let scope = s.scope_for_new(kind, village.as_deref())?;
             let body = forms::body(kind, data, s.me_name(), now(), s.lang)?;
             let author = UserId::from(s.me_name());
-            let at = now();
-            s.check_change(
-                None,
-                &Record {
-                    id: RecordId::new(),
-                    scope: scope.clone(),
-                    author: author.clone(),
-                    created_at: at,
-                    updated_at: at,
-                    deleted: false,
-                    review: None,
-                    body: body.clone(),
-                },
-            )?;
+            let draft = Record::new(scope.clone(), author.clone(), now(), body.clone());
+            s.check_change(None, &draft)?;
             let record = s
                 .store
                 .create(&author, scope, body)

@@ -284,6 +284,22 @@ impl FromStr for Kind {
 }
 
 impl Record {
+    /// A new record of `body` in `scope`, written by `author` at `at`: a fresh id, never
+    /// reviewed or deleted. What a device stores when someone files a record, and what the
+    /// access rules judge before it does.
+    pub fn new(scope: Scope, author: UserId, at: DateTime<Utc>, body: Body) -> Record {
+        Record {
+            id: RecordId::new(),
+            scope,
+            author,
+            created_at: at,
+            updated_at: at,
+            deleted: false,
+            review: None,
+            body,
+        }
+    }
+
     /// The kind.
     pub fn kind(&self) -> Kind {
         self.body.kind()

@@ -198,40 +198,27 @@ impl Checker {
     /// A time at which something happened: not before [`EARLIEST_YEAR`], not later than now
     /// (with slack for clock drift).
     pub fn happened(&mut self, field: &str, t: DateTime<Utc>) {
-        if t < earliest_time() {
-            self.fail(
-                field,
-                Problem::TooEarly {
-                    min_year: EARLIEST_YEAR,
-                },
-            );
-        } else if t > self
+        let latest = self
             .now
             .checked_add_signed(FUTURE_SLACK)
-            .unwrap_or(self.now)
-        {
-            self.fail(field, Problem::FarFuture);
-        }
+            .unwrap_or(self.now);
+        self.between(field, t, latest);
     }
 
     /// A time something is due: may be ahead, but not absurdly (five years), and not before
     /// [`EARLIEST_YEAR`].
     pub fn due(&mut self, field: &str, t: DateTime<Utc>) {
-        if t < earliest_time() {
-            self.fail(
-                field,
-                Problem::TooEarly {
-                    min_year: EARLIEST_YEAR,
-                },
-            );
-        } else if t > latest_time(self.now) {
-            self.fail(field, Problem::FarFuture);
-        }
+        self.between(field, t, latest_time(self.now));
     }
 
     /// A time kept by the system (created, updated, reviewed): within the range any record
     /// time may take, so it is stored, sent and read back the same everywhere.
     pub fn instant(&mut self, field: &str, t: DateTime<Utc>) {
+        self.between(field, t, latest_time(self.now));
+    }
+
+    /// `t` from [`earliest_time`] to `latest`.
+    fn between(&mut self, field: &str, t: DateTime<Utc>, latest: DateTime<Utc>) {
         if t < earliest_time() {
             self.fail(
                 field,
@@ -239,7 +226,7 @@ impl Checker {
                     min_year: EARLIEST_YEAR,
                 },
             );
-        } else if t > latest_time(self.now) {
+        } else if t > latest {
             self.fail(field, Problem::FarFuture);
         }
     }

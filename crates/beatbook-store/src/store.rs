@@ -364,16 +364,7 @@ impl Store {
     /// it is invalid.
     pub fn create(&mut self, author: &UserId, scope: Scope, body: Body) -> Result<Record> {
         let now = self.now();
-        let record = Record {
-            id: RecordId::new(),
-            scope,
-            author: author.clone(),
-            created_at: now,
-            updated_at: now,
-            deleted: false,
-            review: None,
-            body,
-        };
+        let record = Record::new(scope, author.clone(), now, body);
         record.validate(now)?;
         let mut doc = AutoCommit::new().with_actor(self.actor.clone());
         doc::reconcile_root(&mut doc, &json!({}), &to_json(&record)?)?;

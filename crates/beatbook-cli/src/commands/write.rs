@@ -50,21 +50,8 @@ pub fn new(home: &Home, args: NewArgs) -> Result<String> {
     values::fill_defaults(kind, &mut data, s.me(), now());
     let body = values::body(kind, data)?;
     let author = UserId::from(s.me());
-    let at = now();
-    allowed(
-        &s,
-        None,
-        &Record {
-            id: beatbook_model::RecordId::new(),
-            scope: scope.clone(),
-            author: author.clone(),
-            created_at: at,
-            updated_at: at,
-            deleted: false,
-            review: None,
-            body: body.clone(),
-        },
-    )?;
+    let draft = Record::new(scope.clone(), author.clone(), now(), body.clone());
+    allowed(&s, None, &draft)?;
     let record = s.store.create(&author, scope, body)?;
     Ok(format!("{}\n", record.id))
 }
